@@ -1,0 +1,1 @@
+"""The smsconform pytest plugin: options, fixtures and markers of the conformance suite."""

@@ -1,0 +1,381 @@
+"""The catalog: codes, limits, status machines, callbacks and contradictions, as typed objects.
+
+Every rule has a stable id of the form ``kind:dialect.rest`` (``code:mensagem.send.97``,
+``limit:mensagem.mult.numbers``, ``machine:mensagem.message``, ``callback:mensagem.status``). Tests name
+the ids they check, and reports trace each id back to its source in the documents.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import jsonschema
+
+from .errors import ContractError
+from .yamlfile import line_of, load_yaml
+
+CATALOG_FILES = ("codes", "limits", "machines", "callbacks", "contradictions")
+
+
+@dataclass(frozen=True)
+class Source:
+    doc: str
+    section: str
+    quote: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.doc} § {self.section}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What every catalog entry shares: an id, where it comes from, and how sure we are of it."""
+
+    id: str
+    dialect: str
+    source: Source
+    basis: str
+    reason: str | None
+
+    @property
+    def kind(self) -> str:
+        return self.id.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class Code(Rule):
+    operation: str
+    code: str
+    text: str
+    success: bool
+    semantic: str
+    trigger: dict[str, Any] | None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Limit(Rule):
+    name: str
+    operations: tuple[str, ...]
+    param: str
+    unit: str
+    min: float | None
+    max: float | None
+    below_code: str | None
+    above_code: str | None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    code: str
+    name: str
+    initial: bool = False
+    final: bool = False
+    level: str | None = None
+    core: str | None = None
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    event: str
+    basis: str
+
+
+@dataclass(frozen=True)
+class Machine(Rule):
+    name: str
+    entity: str
+    status_codes: str
+    states: tuple[State, ...]
+    edges: tuple[Edge, ...]
+
+    @cached_property
+    def _pairs(self) -> frozenset[tuple[str, str]]:
+        return frozenset((e.source, e.target) for e in self.edges)
+
+    @property
+    def initial(self) -> tuple[str, ...]:
+        return tuple(s.code for s in self.states if s.initial)
+
+    @property
+    def finals(self) -> tuple[str, ...]:
+        return tuple(s.code for s in self.states if s.final)
+
+    def state(self, code: str) -> State | None:
+        return next((s for s in self.states if s.code == code), None)
+
+    def allows(self, before: str, after: str) -> bool:
+        return before == after or (before, after) in self._pairs
+
+    def first_illegal_step(self, observed: Iterable[str]) -> tuple[str, str] | None:
+        """The first consecutive pair of an observed status sequence that is not an edge, if any."""
+        seq = list(observed)
+        for before, after in zip(seq, seq[1:]):
+            if not self.allows(before, after):
+                return before, after
+        return None
+
+
+@dataclass(frozen=True)
+class CallbackParam:
+    name: str
+    required: bool
+    type: str | None = None
+    format: str | None = None
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Callback(Rule):
+    name: str
+    method: str
+    when: str
+    encoding: str | None
+    params: tuple[CallbackParam, ...]
+    example: str | None = None
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    id: str
+    description: str
+    sources: tuple[Source, ...]
+    choice: str
+    basis: str | None
+
+
+@dataclass
+class Catalog:
+    codes: list[Code] = field(default_factory=list)
+    limits: list[Limit] = field(default_factory=list)
+    machines: list[Machine] = field(default_factory=list)
+    callbacks: list[Callback] = field(default_factory=list)
+    contradictions: list[Contradiction] = field(default_factory=list)
+
+    # -- look-ups ---------------------------------------------------------------------------------
+    @cached_property
+    def _codes(self) -> dict[tuple[str, str, str], Code]:
+        return {(c.dialect, c.operation, c.code): c for c in self.codes}
+
+    @cached_property
+    def _by_semantic(self) -> dict[tuple[str, str, str], Code]:
+        index: dict[tuple[str, str, str], Code] = {}
+        for c in self.codes:
+            index.setdefault((c.dialect, c.operation, c.semantic), c)
+        return index
+
+    @cached_property
+    def _rules(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules()}
+
+    def code(self, dialect: str, operation: str, code: str) -> Code:
+        try:
+            return self._codes[(dialect, operation, code)]
+        except KeyError:
+            raise KeyError(f"no code {code!r} for {dialect}.{operation} in the catalog") from None
+
+    def has_code(self, dialect: str, operation: str, code: str) -> bool:
+        return (dialect, operation, code) in self._codes
+
+    def by_reason(self, dialect: str, operation: str, semantic: str) -> Code:
+        """The code an operation answers for a semantic reason (``insufficient_credits``, ...)."""
+        try:
+            return self._by_semantic[(dialect, operation, semantic)]
+        except KeyError:
+            raise KeyError(f"{dialect}.{operation} has no code for reason {semantic!r}") from None
+
+    def operation_codes(self, dialect: str, operation: str) -> list[Code]:
+        return [c for c in self.codes if c.dialect == dialect and c.operation == operation]
+
+    def limit(self, limit_id: str) -> Limit:
+        for lim in self.limits:
+            if lim.name == limit_id:
+                return lim
+        raise KeyError(f"no limit {limit_id!r} in the catalog")
+
+    def machine(self, machine_id: str) -> Machine:
+        for m in self.machines:
+            if m.name == machine_id:
+                return m
+        raise KeyError(f"no machine {machine_id!r} in the catalog")
+
+    def callback(self, callback_id: str) -> Callback:
+        for cb in self.callbacks:
+            if cb.name == callback_id:
+                return cb
+        raise KeyError(f"no callback {callback_id!r} in the catalog")
+
+    def rule(self, rule_id: str) -> Rule:
+        return self._rules[rule_id]
+
+    def rules(self) -> Iterator[Rule]:
+        yield from self.codes
+        yield from self.limits
+        yield from self.machines
+        yield from self.callbacks
+
+
+# -- loading ----------------------------------------------------------------------------------------
+
+def _source(raw: dict[str, Any]) -> Source:
+    return Source(raw["doc"], raw["section"], raw.get("quote"))
+
+
+def _validator(schema_path: Path) -> jsonschema.Draft202012Validator:
+    schema, _ = load_yaml(schema_path)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _check(validator: jsonschema.Draft202012Validator, path: Path) -> tuple[dict[str, Any], Any]:
+    data, node = load_yaml(path)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = "/".join(str(p) for p in err.absolute_path) or "(top)"
+        raise ContractError(path, line_of(node, err.absolute_path), f"{where}: {err.message}")
+    return data, node
+
+
+def load_catalog(directory: Path) -> Catalog:
+    validator = _validator(directory / "schema.yaml")
+    catalog = Catalog()
+    for name in CATALOG_FILES:
+        path = directory / f"{name}.yaml"
+        if not path.exists():
+            raise ContractError(path, None, "missing catalog file")
+        data, node = _check(validator, path)
+        if data["kind"] != name:
+            raise ContractError(path, line_of(node, ["kind"]), f"kind must be {name!r}")
+        builder = _BUILDERS[name]
+        for index, entry in enumerate(data["entries"]):
+            try:
+                builder(catalog, entry)
+            except (KeyError, ValueError) as exc:
+                raise ContractError(path, line_of(node, ["entries", index]), str(exc)) from exc
+    _check_duplicates(catalog, directory)
+    return catalog
+
+
+def _add_codes(catalog: Catalog, entry: dict[str, Any]) -> None:
+    dialect, operation = entry["dialect"], entry["operation"]
+    for raw in entry["codes"]:
+        catalog.codes.append(
+            Code(
+                id=f"code:{dialect}.{operation}.{raw['code']}",
+                dialect=dialect,
+                source=_source(raw.get("source", entry["source"])),
+                basis=raw.get("basis", entry["basis"]),
+                reason=raw.get("reason_inferred", entry.get("reason")),
+                operation=operation,
+                code=raw["code"],
+                text=raw["text"],
+                success=raw["success"],
+                semantic=raw["reason"],
+                trigger=raw.get("trigger"),
+                note=raw.get("note"),
+            )
+        )
+
+
+def _add_limit(catalog: Catalog, entry: dict[str, Any]) -> None:
+    catalog.limits.append(
+        Limit(
+            id=f"limit:{entry['id']}",
+            dialect=entry["dialect"],
+            source=_source(entry["source"]),
+            basis=entry["basis"],
+            reason=entry.get("reason"),
+            name=entry["id"],
+            operations=tuple(entry["operations"]),
+            param=entry["param"],
+            unit=entry["unit"],
+            min=entry.get("min"),
+            max=entry.get("max"),
+            below_code=(entry.get("below") or {}).get("code"),
+            above_code=(entry.get("above") or {}).get("code"),
+            note=entry.get("note"),
+        )
+    )
+
+
+def _add_machine(catalog: Catalog, entry: dict[str, Any]) -> None:
+    states = tuple(
+        State(s["code"], s["name"], s.get("initial", False), s.get("final", False), s.get("level"), s.get("core"))
+        for s in entry["states"]
+    )
+    known = {s.code for s in states}
+    edges = []
+    for e in entry["edges"]:
+        for end in (e["from"], e["to"]):
+            if end not in known:
+                raise ValueError(f"machine {entry['id']}: edge names unknown state {end!r}")
+        edges.append(Edge(e["from"], e["to"], e["event"], e.get("basis", entry["basis"])))
+    catalog.machines.append(
+        Machine(
+            id=f"machine:{entry['id']}",
+            dialect=entry["dialect"],
+            source=_source(entry["source"]),
+            basis=entry["basis"],
+            reason=entry.get("reason"),
+            name=entry["id"],
+            entity=entry["entity"],
+            status_codes=entry["status_codes"],
+            states=states,
+            edges=tuple(edges),
+        )
+    )
+
+
+def _add_callback(catalog: Catalog, entry: dict[str, Any]) -> None:
+    catalog.callbacks.append(
+        Callback(
+            id=f"callback:{entry['id']}",
+            dialect=entry["dialect"],
+            source=_source(entry["source"]),
+            basis=entry["basis"],
+            reason=entry.get("reason"),
+            name=entry["id"],
+            method=entry["method"],
+            when=entry["when"],
+            encoding=entry.get("encoding"),
+            params=tuple(
+                CallbackParam(p["name"], p["required"], p.get("type"), p.get("format"), tuple(p.get("values", ())))
+                for p in entry["params"]
+            ),
+            example=entry.get("example"),
+        )
+    )
+
+
+def _add_contradiction(catalog: Catalog, entry: dict[str, Any]) -> None:
+    catalog.contradictions.append(
+        Contradiction(
+            id=entry["id"],
+            description=entry["description"],
+            sources=tuple(_source(s) for s in entry["sources"]),
+            choice=entry["choice"],
+            basis=entry.get("basis"),
+        )
+    )
+
+
+_BUILDERS = {
+    "codes": _add_codes,
+    "limits": _add_limit,
+    "machines": _add_machine,
+    "callbacks": _add_callback,
+    "contradictions": _add_contradiction,
+}
+
+
+def _check_duplicates(catalog: Catalog, directory: Path) -> None:
+    seen: set[str] = set()
+    for rule in catalog.rules():
+        if rule.id in seen:
+            raise ContractError(directory, None, f"rule {rule.id} is defined twice")
+        seen.add(rule.id)
