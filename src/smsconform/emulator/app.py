@@ -1,0 +1,133 @@
+"""The emulator as one request handler: routing to dialects, the journal, injected faults, tick-on-request."""
+from __future__ import annotations
+
+import logging
+import random
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .core import Core
+from .http import MAX_BODY, Request, Response
+
+log = logging.getLogger("smsconform.emulator")
+
+SECRET_PARAMS = frozenset({"password", "pwd", "u", "user", "lgn", "identificacao", "token"})
+
+
+class Dialect(Protocol):
+    name: str
+
+    def matches(self, request: Request) -> bool: ...
+
+    def handle(self, request: Request) -> Response: ...
+
+    def failure(self, request: Request) -> Response:
+        """What the dialect answers when the emulator itself fails: its documented retry answer."""
+        ...
+
+
+@dataclass
+class Fault:
+    kind: str                    # latency | http500 | drop
+    rate: float = 1.0            # share of matching requests
+    path: str = ""               # path prefix it applies to ("" = all but the control API)
+    ms: int = 0                  # latency
+    remaining: int | None = None  # how many more times; None = until cleared
+
+    def applies(self, request: Request, rng: random.Random) -> bool:
+        if request.path.startswith("/_emulator"):
+            return False
+        if self.path and not request.path.startswith(self.path):
+            return False
+        if self.remaining is not None and self.remaining <= 0:
+            return False
+        return rng.random() < self.rate
+
+
+@dataclass
+class Outcome:
+    """A response and what the transport must do around it (wait, or drop the connection)."""
+
+    response: Response
+    delay: float = 0.0
+    drop: bool = False
+
+
+def _redact(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs]
+
+
+@dataclass
+class EmulatorApp:
+    core: Core
+    dialects: list[Any] = field(default_factory=list)
+    journal: deque = field(default_factory=lambda: deque(maxlen=10000))
+    faults: list[Fault] = field(default_factory=list)
+    rng: random.Random = field(default_factory=lambda: random.Random(2738))
+    _last_tick: float = 0.0
+    _journal_seq: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.dialects:
+            from .dialects import build_all
+
+            self.dialects = build_all(self)
+
+    def _dialect_for(self, request: Request) -> Any | None:
+        for dialect in self.dialects:
+            if dialect.matches(request):
+                return dialect
+        return None
+
+    def handle(self, request: Request) -> Outcome:
+        started = time.perf_counter()
+        dialect = self._dialect_for(request)
+        name = dialect.name if dialect else "-"
+        outcome = Outcome(Response.text("Not Found", 404))
+        fault = next((f for f in self.faults if f.applies(request, self.rng)), None)
+        if fault is not None:
+            if fault.remaining is not None:
+                fault.remaining -= 1
+            if fault.kind == "http500":
+                outcome = Outcome(Response.text("Internal Server Error (injected fault)", 500))
+            elif fault.kind == "drop":
+                outcome = Outcome(Response.text(""), drop=True)
+        if fault is None or fault.kind == "latency":
+            if len(request.body) > MAX_BODY:
+                outcome = Outcome(Response.text("Request Entity Too Large", 413))
+            elif dialect is not None:
+                try:
+                    wall = time.monotonic()
+                    if wall - self._last_tick > 0.05 and name != "control":
+                        self._last_tick = wall
+                        self.core.tick()
+                    outcome = Outcome(dialect.handle(request))
+                except Exception:  # the emulator must answer, never crash: log it and answer as documented
+                    log.error("unexpected error in %s %s\n%s", request.method, request.path, traceback.format_exc())
+                    outcome = Outcome(dialect.failure(request))
+            if fault is not None:
+                outcome.delay = fault.ms / 1000
+        if name != "control":
+            self._record(request, name, outcome, time.perf_counter() - started)
+        return outcome
+
+    def _record(self, request: Request, dialect: str, outcome: Outcome, took: float) -> None:
+        self._journal_seq += 1
+        body = request.body[:4000].decode("utf-8", "replace")
+        self.journal.append({
+            "seq": self._journal_seq,
+            "at": self.core.now(),
+            "dialect": dialect,
+            "method": request.method,
+            "path": request.path,
+            "query": _redact(request.query),
+            "body": body if request.content_type in ("application/json", "text/xml", "application/soap+xml")
+            else ("<form>" if body else ""),
+            "status": outcome.response.status,
+            "response": outcome.response.body[:4000].decode("utf-8", "replace"),
+            "dropped": outcome.drop,
+            "ms": round(took * 1000, 3),
+        })

@@ -1,0 +1,100 @@
+"""Messages: what a client submits, what the core accepts, and how each one is stored and found again."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+# Core states (DEVELOPERS.md); each dialect's machine in contracts/catalog/machines.yaml renders them.
+WAITING, QUEUED, HELD, PAUSED = "waiting", "queued", "held", "paused"
+SENT, ERROR, INVALID, CANCELLED = "sent", "error", "invalid", "cancelled"
+DELIVERED, UNDELIVERED, EXPIRED, REJECTED = "delivered", "undelivered", "expired", "rejected"
+BLOCKED = "blocked"  # refused by a block rule after acceptance (speedmarket's negative statuses)
+
+KIND_BY_F = {0: "long", 1: "flash", 2: "short", 4: "short"}
+
+
+@dataclass
+class Submission:
+    """One message as a dialect understood it, before the core's rules."""
+
+    number: str
+    text: str
+    kind: str = "long"
+    type: int = 0
+    schedule_at: float | None = None
+    external_id: str | None = None
+    cost_centre: int | None = None
+    campaign_id: str | None = None
+    campaign: int | None = None
+    file: str | None = None
+    priority: bool = False
+    cleanup: bool = False
+    allow_landline: bool = False
+    block_as_status: bool = False   # speedmarket: blocked numbers are accepted, then get a blocked status
+
+
+@dataclass
+class Accepted:
+    id: int
+    hash: str
+    number: str
+    parts: int
+    cost: int
+    state: str
+    scheduled: bool
+    block: str | None = None
+
+
+@dataclass
+class Message:
+    id: int
+    client_id: int
+    user_id: int
+    dialect: str
+    hash: str
+    number: str
+    text: str
+    kind: str
+    type: int
+    created_at: float
+    schedule_at: float | None
+    state: str
+    next_at: float | None
+    outcome: str
+    operator: str | None
+    external_id: str | None
+    cost_centre: int | None
+    campaign_id: str | None
+    campaign: int | None
+    parts: int
+    cost: int
+    scope: str
+    file: str | None
+    priority: int
+    history: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Message":
+        return cls(**{k: row[k] for k in row.keys()})
+
+    def states(self) -> list[tuple[str, float]]:
+        """The status history: every state the message went through, with the time it entered it."""
+        out = []
+        for item in self.history.split(";"):
+            if item:
+                state, _, at = item.partition("@")
+                out.append((state, float(at)))
+        return out
+
+    def entered(self, state: str) -> float | None:
+        for name, at in self.states():
+            if name == state:
+                return at
+        return None
+
+
+def protocol(secret: str, message_id: int) -> str:
+    """The MD5 protocol a send answers with: unguessable, unique per message."""
+    return hashlib.md5(f"{secret}:{message_id}".encode()).hexdigest()

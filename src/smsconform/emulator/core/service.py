@@ -1,0 +1,386 @@
+"""The core facade: one object the dialects, the control API and the SMPP server all talk to."""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import zlib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from ...contracts import Contracts, load_contracts
+from ...contracts.yamlfile import load_yaml
+from . import messages as m
+from .accounts import Accounts, Principal
+from .clock import VirtualClock
+from .messages import Accepted, Message, Submission
+from .numbers import Numbering
+from .refusal import Refused
+from .segments import count as count_parts
+from .store import Store
+
+# A dialect registers how its callbacks look: (message, new state, time) -> [(kind, url, method, body)].
+CallbackRenderer = Callable[["Core", Message, str, float], list[tuple[str, str, str, str | None]]]
+
+NUMBER_REFUSALS = {
+    "blacklisted": "blacklisted",
+    "procon": "procon",
+    "invalidated_by_dlr": "number_invalidated_by_dlr",
+    "rejected": "rejected",
+}
+NUMBER_BLOCKS = {"blacklisted": "blacklisted", "landline": "landline", "no_coverage": "no_coverage"}
+NUMBER_OUTCOMES = {
+    "outcome_failed": m.UNDELIVERED,
+    "outcome_no_dlr": "no_dlr",
+    "outcome_delayed": "delayed",
+    "outcome_expired": m.EXPIRED,
+    "outcome_error": m.ERROR,
+    "outcome_invalid": m.INVALID,
+}
+FALLBACK_OPERATORS = ("55320", "55321", "55323", "55331")
+
+
+class Core:
+    def __init__(self, db: str | Path = ":memory:", *, contracts: Contracts | None = None,
+                 seed: bool = True, frozen: bool = False) -> None:
+        self.contracts = contracts or load_contracts()
+        self.store = Store(db)
+        self.accounts = Accounts(self.store)
+        root = self.contracts.root / "emulator"
+        self.numbering = Numbering.from_contract(load_yaml(root / "numbering.yaml")[0])
+        self.timing = load_yaml(root / "lifecycle.yaml")[0]
+        self.profile = self.contracts.emulator_profile
+        self.reserved = self._reserved_numbers()
+        self.renderers: dict[str, CallbackRenderer] = {}
+        self.clock = self._restore_clock(frozen)
+        self.secret = self.store.meta("secret") or secrets.token_hex(8)
+        self.store.set_meta("secret", self.secret)
+        self._next_id = (self.store.db.execute("SELECT MAX(id) FROM messages").fetchone()[0] or 0) + 1
+        if seed and self.store.meta("seeded") is None:
+            self.seed_profile()
+
+    # -- setup ----------------------------------------------------------------------------------------
+    def _reserved_numbers(self) -> dict[str, str]:
+        reserved: dict[str, str] = {}
+        for name, value in (self.profile.get("numbers") or {}).items():
+            for number in value if isinstance(value, list) else [value]:
+                if isinstance(number, dict):
+                    number = number.get("number")
+                if number is not None and name != "valid":
+                    reserved[str(number)] = name
+        return reserved
+
+    def _restore_clock(self, frozen: bool) -> VirtualClock:
+        saved = self.store.meta("clock")
+        clock = VirtualClock.from_state(json.loads(saved)) if saved else VirtualClock()
+        if frozen:
+            clock.freeze()
+        self._save_clock(clock)
+        return clock
+
+    def _save_clock(self, clock: VirtualClock | None = None) -> None:
+        self.store.set_meta("clock", json.dumps((clock or self.clock).state()))
+
+    def seed_profile(self) -> None:
+        for fixture, spec in (self.profile.get("accounts") or {}).items():
+            self.accounts.create(spec, fixture)
+        self.store.set_meta("seeded", "1")
+
+    def reset(self) -> None:
+        self.store.wipe()
+        self.accounts.invalidate()
+        self.store.set_meta("secret", self.secret)
+        self._next_id = 1
+        self.clock = VirtualClock(frozen_at=self.clock.now()) if self.clock.frozen else VirtualClock()
+        self._save_clock()
+        self.seed_profile()
+
+    def fixture_principal(self, fixture: str = "main") -> Principal:
+        row = self.store.db.execute("SELECT integration_user FROM users WHERE fixture = ?", (fixture,)).fetchone()
+        if row is None:
+            raise KeyError(f"no account fixture {fixture!r}")
+        return self.accounts._principal("u.integration_user = ?", row[0])
+
+    # -- clock ----------------------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> float:
+        self.clock.advance(seconds)
+        self._save_clock()
+        self.tick()
+        return self.clock.now()
+
+    def set_time(self, moment: float) -> float:
+        self.clock.set(moment)
+        self._save_clock()
+        self.tick()
+        return self.clock.now()
+
+    def freeze(self, frozen: bool) -> None:
+        self.clock.freeze() if frozen else self.clock.run()
+        self._save_clock()
+
+    # -- sending --------------------------------------------------------------------------------------
+    def check_can_send(self, who: Principal, kind: str) -> None:
+        if who.blocked:
+            raise Refused("blocked_account")
+        if not who.can_send:
+            raise Refused("no_privilege")
+        if kind not in who.allowed_kinds:
+            raise Refused("mode_not_allowed", kind)
+
+    def validate_number(self, item: Submission) -> tuple[str, str | None]:
+        """The stored number and, for a number the profile reserves, its fixture name."""
+        number = self.numbering.validate(item.number, cleanup=item.cleanup,
+                                         allow_landline=item.allow_landline or item.block_as_status)
+        fixture = self.reserved.get(number)
+        if fixture in NUMBER_REFUSALS and not (item.block_as_status and fixture in NUMBER_BLOCKS):
+            raise Refused(NUMBER_REFUSALS[fixture], number)
+        return number, fixture
+
+    def submit(self, who: Principal, dialect: str, items: Sequence[Submission]) -> list[Accepted | Refused]:
+        """Accept what the rules allow, atomically debiting what is accepted; refusals are per item.
+
+        A batch whose accepted part costs more than the balance is refused whole with
+        ``insufficient_credits`` (inferred: the documents answer 97 per request, not per number).
+        """
+        now = self.now()
+        results: list[Accepted | Refused] = []
+        rows: list[tuple[Any, ...]] = []
+        needs: dict[tuple[str, str], int] = defaultdict(int)
+        with self.store.transaction():
+            for index, item in enumerate(items):
+                try:
+                    self.check_can_send(who, item.kind)
+                    if who.requires_cost_centre and not item.cost_centre:
+                        raise Refused("cost_centre_required")
+                    number, fixture = self.validate_number(item)
+                except Refused as refusal:
+                    refusal.index = index
+                    results.append(refusal)
+                    continue
+                if item.block_as_status and self.numbering.is_landline(number):
+                    fixture = "landline"
+                message_id = self._next_id
+                self._next_id += 1
+                digest = m.protocol(self.secret, message_id)
+                parts = count_parts(item.text)
+                scope = self._scope(who, item)
+                held = fixture == "antifraud"
+                block = NUMBER_BLOCKS.get(fixture or "") if item.block_as_status else None
+                cost = 0 if (held or block) else parts
+                needs[(scope, item.kind)] += cost
+                start = max(now, item.schedule_at or now)
+                if held:
+                    state, next_at = m.HELD, None
+                elif block:
+                    state, next_at = m.BLOCKED, None
+                else:
+                    state, next_at = m.WAITING, start + self.timing["seconds"]["queue"]
+                history = f"{state}@{now!r}"
+                rows.append((
+                    message_id, who.client_id, who.user_id, dialect, digest, number, item.text, item.kind,
+                    item.type, now, item.schedule_at, state, next_at, self._outcome(number, fixture),
+                    self._operator(number, fixture), item.external_id, item.cost_centre, item.campaign_id,
+                    item.campaign, parts, cost, scope, item.file, int(item.priority), history,
+                ))
+                results.append(Accepted(message_id, digest, number, parts, cost, state,
+                                        bool(item.schedule_at and item.schedule_at > now), block))
+            if rows:
+                try:
+                    for (scope, kind), amount in needs.items():
+                        self.accounts.debit(who, scope, {kind: amount})
+                except Refused:
+                    self._next_id -= len(rows)
+                    raise
+                self.store.db.executemany(
+                    "INSERT INTO messages (id, client_id, user_id, dialect, hash, number, text, kind, type,"
+                    " created_at, schedule_at, state, next_at, outcome, operator, external_id, cost_centre,"
+                    " campaign_id, campaign, parts, cost, scope, file, priority, history)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+        return results
+
+    def _scope(self, who: Principal, item: Submission) -> str:
+        if who.distribution == 1:
+            return f"user:{who.user_id}"
+        if who.distribution == 2 and item.cost_centre:
+            return f"cc:{item.cost_centre}"
+        return "client"
+
+    def _outcome(self, number: str, fixture: str | None) -> str:
+        row = self.store.db.execute("SELECT outcome FROM outcomes WHERE number = ?", (number,)).fetchone()
+        if row:
+            return row[0]
+        return NUMBER_OUTCOMES.get(fixture or "", m.DELIVERED)
+
+    def _operator(self, number: str, fixture: str | None) -> str:
+        operators = [str(o["code"]) for o in self.profile.get("operators", []) if o.get("mobile")]
+        if fixture == "outcome_no_dlr":
+            oi = [str(o["code"]) for o in self.profile.get("operators", []) if "OI" in str(o.get("name", ""))]
+            if oi:
+                return oi[-1]
+        pool = operators or list(FALLBACK_OPERATORS)
+        return pool[zlib.crc32(number.encode()) % len(pool)]
+
+    def set_outcome(self, number: str, outcome: str) -> None:
+        allowed = {m.DELIVERED, m.UNDELIVERED, "no_dlr", "delayed", m.EXPIRED, m.ERROR, m.INVALID}
+        if outcome not in allowed:
+            raise ValueError(f"outcome must be one of {', '.join(sorted(allowed))}")
+        with self.store.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO outcomes VALUES (?, ?)", (number, outcome))
+            db.execute("UPDATE messages SET outcome = ? WHERE number = ? AND state IN ('waiting','queued')",
+                       (outcome, number))
+
+    # -- finding --------------------------------------------------------------------------------------
+    def message(self, *, hash: str | None = None, id: int | None = None, client_id: int | None = None) -> Message | None:
+        self.tick()
+        if hash is not None:
+            row = self.store.db.execute("SELECT * FROM messages WHERE hash = ?", (hash.strip().lower(),)).fetchone()
+        else:
+            row = self.store.db.execute("SELECT * FROM messages WHERE id = ?", (id,)).fetchone()
+        if row is None or (client_id is not None and row["client_id"] != client_id):
+            return None
+        return Message.from_row(row)
+
+    def messages(self, where: str = "1=1", params: Iterable[Any] = (), limit: int = 10000) -> list[Message]:
+        self.tick()
+        rows = self.store.db.execute(f"SELECT * FROM messages WHERE {where} ORDER BY id LIMIT ?", (*params, limit))
+        return [Message.from_row(r) for r in rows]
+
+    # -- changing state -------------------------------------------------------------------------------
+    def cancel(self, who: Principal, hash: str) -> Message | None:
+        """Cancel one message; only a waiting one cancels (003 § Cancelamento de Mensagens)."""
+        msg = self.message(hash=hash, client_id=who.client_id)
+        if msg is None:
+            return None
+        if msg.state in (m.WAITING, m.PAUSED):
+            self._move(msg, m.CANCELLED, self.now())
+            if self.timing["credits"]["refund_on_cancel"] and msg.cost:
+                self.accounts.refund(msg.client_id, msg.scope, msg.kind, msg.cost)
+            return self.message(id=msg.id)
+        return msg
+
+    def pause(self, msg: Message) -> None:
+        if msg.state == m.WAITING:
+            self._move(msg, m.PAUSED, self.now(), next_at=None)
+
+    def resume(self, msg: Message) -> None:
+        if msg.state == m.PAUSED:
+            start = max(self.now(), msg.schedule_at or 0)
+            self._move(msg, m.WAITING, self.now(), next_at=start + self.timing["seconds"]["queue"])
+
+    def _move(self, msg: Message, state: str, at: float, next_at: float | None = None) -> None:
+        history = f"{msg.history};{state}@{at!r}"
+        self.store.db.execute("UPDATE messages SET state = ?, next_at = ?, history = ? WHERE id = ?",
+                              (state, next_at, history, msg.id))
+        msg.state, msg.next_at, msg.history = state, next_at, history
+        self._enqueue_callbacks(msg, state, at)
+
+    # -- the lifecycle --------------------------------------------------------------------------------
+    def _next(self, msg: Message) -> tuple[str, float | None]:
+        """Where a due message goes next, and when it is due again."""
+        s = self.timing["seconds"]
+        at = msg.next_at or self.now()
+        if msg.state == m.WAITING:
+            return m.QUEUED, at + s["send"]
+        if msg.state == m.QUEUED:
+            if msg.outcome in (m.ERROR, m.INVALID):
+                return msg.outcome, None
+            if msg.outcome == "no_dlr":
+                return m.SENT, None
+            if msg.outcome == "delayed":
+                return m.SENT, at + s["dlr_delayed"]
+            if msg.outcome == m.EXPIRED:
+                return m.SENT, at + s["expire"]
+            return m.SENT, at + s["dlr"]
+        if msg.state == m.SENT:
+            if msg.outcome == m.EXPIRED:
+                return m.EXPIRED, None
+            return (m.UNDELIVERED if msg.outcome == m.UNDELIVERED else m.DELIVERED), None
+        return msg.state, None
+
+    def tick(self) -> int:
+        """Move every message whose next step is due on the virtual clock; returns how many steps ran."""
+        now = self.now()
+        steps = 0
+        db = self.store.db
+        while True:
+            rows = db.execute(
+                "SELECT * FROM messages WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY next_at LIMIT 2000",
+                (now,),
+            ).fetchall()
+            if not rows:
+                return steps
+            with self.store.transaction():
+                for row in rows:
+                    msg = Message.from_row(row)
+                    at = msg.next_at or now
+                    state, next_at = self._next(msg)
+                    self._move(msg, state, at, next_at)
+                    steps += 1
+
+    # -- callbacks and MO -----------------------------------------------------------------------------
+    def _enqueue_callbacks(self, msg: Message, state: str, at: float) -> None:
+        renderer = self.renderers.get(msg.dialect)
+        if renderer is None:
+            return
+        for kind, url, method, body in renderer(self, msg, state, at):
+            self.store.db.execute(
+                "INSERT INTO outbox (client_id, dialect, kind, url, method, body, message_id, created_at, next_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (msg.client_id, msg.dialect, kind, url, method, body, msg.id, at, at),
+            )
+
+    def inject_mo(self, client_id: int, number: str, text: str, reply_to: str | None = None,
+                  dialect: str | None = None) -> int:
+        original = self.message(hash=reply_to) if reply_to else None
+        with self.store.transaction() as db:
+            mo_id = int(db.execute(
+                "INSERT INTO mo (client_id, number, text, received_at, message_id) VALUES (?, ?, ?, ?, ?)",
+                (client_id, number, text, self.now(), original.id if original else None),
+            ).lastrowid)
+            target = dialect or (original.dialect if original else None)
+            renderer = self.renderers.get(f"{target}:mo")
+            if renderer is not None:
+                mo = {"id": mo_id, "client_id": client_id, "number": number, "text": text,
+                      "received_at": self.now(), "original": original}
+                for kind, url, method, body in renderer(self, mo, "mo", self.now()):  # type: ignore[arg-type]
+                    db.execute(
+                        "INSERT INTO outbox (client_id, dialect, kind, url, method, body, message_id, created_at,"
+                        " next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (client_id, target, kind, url, method, body, original.id if original else None,
+                         self.now(), self.now()),
+                    )
+        return mo_id
+
+    def due_callbacks(self, limit: int = 200) -> list[dict[str, Any]]:
+        rows = self.store.db.execute(
+            "SELECT * FROM outbox WHERE next_at IS NOT NULL AND next_at <= ?"
+            " AND (retry_at IS NULL OR retry_at <= ?) ORDER BY id LIMIT ?",
+            (self.now(), time.time(), limit)).fetchall()
+        return [dict(r) for r in rows]
+
+    def callback_done(self, callback_id: int, error: str | None) -> None:
+        """Record one delivery attempt; a failure is retried with back-off until it gives up.
+
+        The back-off runs on wall time, not the virtual clock: a receiver that is down is a real-world
+        fact, and a frozen clock must not hold its retries back forever.
+        """
+        with self.store.transaction() as db:
+            row = db.execute("SELECT attempts FROM outbox WHERE id = ?", (callback_id,)).fetchone()
+            if row is None:
+                return
+            attempts = row[0] + 1
+            if error is None:
+                db.execute("UPDATE outbox SET attempts = ?, next_at = NULL, delivered_at = ?, last_error = NULL"
+                           " WHERE id = ?", (attempts, self.now(), callback_id))
+                return
+            plan = self.timing["callbacks"]["retry_seconds"]
+            delay = plan[min(attempts - 1, len(plan) - 1)]
+            give_up = attempts >= self.timing["callbacks"]["give_up_after"]
+            db.execute("UPDATE outbox SET attempts = ?, next_at = ?, retry_at = ?, last_error = ? WHERE id = ?",
+                       (attempts, None if give_up else self.now(), time.time() + delay, error[:500], callback_id))

@@ -1,0 +1,21 @@
+"""The wire dialects: each parses its requests into core calls and renders the core's answers."""
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+# Order matters only where paths overlap: the control API and the specific prefixes before fcati's "/".
+MODULES = ("control", "mensagem", "speedmarket", "painel", "wbsapi", "fcati")
+
+
+def build_all(app: Any) -> list[Any]:
+    dialects = []
+    for name in MODULES:
+        try:
+            module = import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{name}":
+                continue  # a dialect not built yet
+            raise
+        dialects.append(module.build(app))
+    return dialects

@@ -1,0 +1,56 @@
+"""What every dialect shares: its codes and limits, looked up in the catalog by operation and reason."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ...contracts import Catalog, Code, Limit
+
+# When an operation's table has no code for a reason, the nearest one it documents (in order).
+NEAREST = {
+    "bad_credentials": ("user_or_client_disabled", "client_not_found", "invalid_client"),
+    "user_disabled": ("user_or_client_disabled", "bad_credentials"),
+    "client_disabled": ("user_or_client_disabled", "bad_credentials"),
+    "user_or_client_disabled": ("bad_credentials",),
+    "client_not_found": ("invalid_client", "user_or_client_disabled"),
+    "blocked_account": ("user_or_client_disabled", "client_disabled", "bad_credentials"),
+    "landline": ("bad_operator_prefix", "bad_number", "invalid_record"),
+    "invalid_record": ("bad_layout", "retry"),
+}
+
+
+class CodeBook:
+    """A dialect's view of the catalog."""
+
+    def __init__(self, catalog: Catalog, dialect: str) -> None:
+        self.catalog = catalog
+        self.dialect = dialect
+        self._for_reason = lru_cache(maxsize=512)(self._lookup)
+
+    def _lookup(self, operation: str, reason: str) -> Code:
+        tried = (reason, *NEAREST.get(reason, ()), "retry")
+        for candidate in tried:
+            try:
+                return self.catalog.by_reason(self.dialect, operation, candidate)
+            except KeyError:
+                continue
+        raise KeyError(f"{self.dialect}.{operation} documents no code for {reason!r} (nor {tried[1:]})")
+
+    def for_reason(self, operation: str, reason: str) -> Code:
+        return self._for_reason(operation, reason)
+
+    def code(self, operation: str, code: str) -> Code:
+        return self.catalog.code(self.dialect, operation, code)
+
+    def limit(self, operation: str, param: str, unit: str | None = None) -> Limit | None:
+        for lim in self.catalog.limits:
+            if (lim.dialect == self.dialect and operation in lim.operations and lim.param == param
+                    and (unit is None or lim.unit == unit)):
+                return lim
+        return None
+
+    def state_code(self, machine: str, core_state: str) -> str | None:
+        """The status code a dialect's machine renders a core state as."""
+        for state in self.catalog.machine(machine).states:
+            if state.core == core_state:
+                return state.code
+        return None

@@ -1,0 +1,209 @@
+"""The control API under /_emulator/: what a test or a developer uses to steer the emulator.
+
+Reset, seed accounts and credits, move the clock, inject MO replies, choose delivery outcomes, register
+callback URLs, read the journal and the outbox, and inject faults (contracts/openapi/emulator-control.yaml).
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Callable
+
+from ..app import Fault
+from ..core import Refused
+from ..core.clock import BRT, local
+from ..http import Request, Response
+
+PREFIX = "/_emulator"
+
+
+def _iso(moment: float) -> str:
+    return local(moment).isoformat(timespec="milliseconds")
+
+
+def _moment(value: Any) -> float:
+    if isinstance(value, (int, float)):
+        return float(value)
+    dt = datetime.fromisoformat(str(value))
+    return (dt if dt.tzinfo else dt.replace(tzinfo=BRT)).timestamp()
+
+
+class BadRequest(Exception):
+    pass
+
+
+class Control:
+    name = "control"
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.core = app.core
+        self.routes: dict[tuple[str, str], Callable[[Request, dict[str, Any]], Any]] = {
+            ("POST", "/reset"): self.reset,
+            ("GET", "/health"): lambda r, b: {"ok": True},
+            ("GET", "/clock"): self.clock,
+            ("POST", "/clock"): self.move_clock,
+            ("GET", "/accounts"): self.accounts,
+            ("POST", "/accounts"): self.add_account,
+            ("POST", "/credits"): self.credits,
+            ("POST", "/outcomes"): self.outcome,
+            ("POST", "/mo"): self.mo,
+            ("POST", "/callbacks"): self.register_callback,
+            ("GET", "/outbox"): self.outbox,
+            ("GET", "/journal"): self.journal,
+            ("DELETE", "/journal"): self.clear_journal,
+            ("GET", "/messages"): self.messages,
+            ("GET", "/faults"): lambda r, b: [vars(f) for f in self.app.faults],
+            ("POST", "/faults"): self.add_fault,
+            ("DELETE", "/faults"): self.clear_faults,
+            ("GET", "/profile"): lambda r, b: self.core.profile,
+        }
+
+    def matches(self, request: Request) -> bool:
+        return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+    def failure(self, request: Request) -> Response:
+        return Response.json({"error": "internal error; see the emulator's log"}, 500)
+
+    def handle(self, request: Request) -> Response:
+        route = self.routes.get((request.method, request.path[len(PREFIX):].rstrip("/") or "/"))
+        if route is None:
+            return Response.json({"error": f"no control route {request.method} {request.path}"}, 404)
+        try:
+            body = request.json() if request.body.strip() else {}
+            if not isinstance(body, dict):
+                raise BadRequest("the body must be a JSON object")
+            result = route(request, body)
+        except (BadRequest, ValueError, KeyError, TypeError) as exc:
+            return Response.json({"error": str(exc)}, 400)
+        except json.JSONDecodeError as exc:
+            return Response.json({"error": f"malformed JSON: {exc}"}, 400)
+        except Refused as refusal:
+            return Response.json({"error": refusal.reason, "detail": refusal.detail}, 409)
+        return Response.json(result)
+
+    # -- handlers -------------------------------------------------------------------------------------
+    def reset(self, request: Request, body: dict[str, Any]) -> Any:
+        self.core.reset()
+        self.app.journal.clear()
+        self.app.faults.clear()
+        return {"reset": True, "clock": _iso(self.core.now())}
+
+    def clock(self, request: Request, body: dict[str, Any]) -> Any:
+        return {"now": _iso(self.core.now()), "epoch": self.core.now(), "frozen": self.core.clock.frozen}
+
+    def move_clock(self, request: Request, body: dict[str, Any]) -> Any:
+        if "frozen" in body:
+            self.core.freeze(bool(body["frozen"]))
+        if "advance" in body:
+            self.core.advance(float(body["advance"]))
+        if "set" in body:
+            self.core.set_time(_moment(body["set"]))
+        if not {"frozen", "advance", "set"} & body.keys():
+            raise BadRequest("give one of advance (seconds), set (ISO-8601 time) or frozen (boolean)")
+        return self.clock(request, body)
+
+    def _fixture_or_login(self, body: dict[str, Any]) -> Any:
+        name = body.get("account", "main")
+        try:
+            return self.core.fixture_principal(name)
+        except KeyError:
+            row = self.core.store.db.execute("SELECT integration_user FROM users WHERE login = ?", (name,)).fetchone()
+            if row is None:
+                raise BadRequest(f"no account {name!r} (a fixture name or a login)") from None
+            return self.core.accounts._principal("u.integration_user = ?", row[0])
+
+    def accounts(self, request: Request, body: dict[str, Any]) -> Any:
+        rows = self.core.store.db.execute(
+            "SELECT u.id, u.login, u.integration_user, u.fixture, u.active, c.active AS client_active, c.id AS client"
+            " FROM users u JOIN clients c ON c.id = u.client_id ORDER BY u.id").fetchall()
+        out = []
+        for r in rows:
+            item = dict(r)
+            item["credits"] = self.core.accounts.balance(r["client"])
+            out.append(item)
+        return out
+
+    def add_account(self, request: Request, body: dict[str, Any]) -> Any:
+        for key in ("login", "password"):
+            if not isinstance(body.get(key), str) or not body[key]:
+                raise BadRequest(f"{key} is required (a non-empty string)")
+        user_id = self.core.accounts.create(body, body.get("fixture"))
+        row = self.core.store.db.execute("SELECT integration_user FROM users WHERE id = ?", (user_id,)).fetchone()
+        return {"user_id": user_id, "integration_user": row[0]}
+
+    def credits(self, request: Request, body: dict[str, Any]) -> Any:
+        who = self._fixture_or_login(body)
+        amount = int(body["amount"])
+        with self.core.store.transaction():
+            total = self.core.accounts.add_credits(who.client_id, body.get("kind", "long"), amount,
+                                                   body.get("scope", "client"))
+        return {"kind": body.get("kind", "long"), "balance": total}
+
+    def outcome(self, request: Request, body: dict[str, Any]) -> Any:
+        self.core.set_outcome(str(body["number"]), str(body["outcome"]))
+        return {"number": body["number"], "outcome": body["outcome"]}
+
+    def mo(self, request: Request, body: dict[str, Any]) -> Any:
+        who = self._fixture_or_login(body)
+        mo_id = self.core.inject_mo(who.client_id, str(body["number"]), str(body["text"]),
+                                    body.get("reply_to"), body.get("dialect"))
+        return {"id": mo_id}
+
+    def register_callback(self, request: Request, body: dict[str, Any]) -> Any:
+        who = self._fixture_or_login(body)
+        dialect, kind = str(body["dialect"]), str(body["kind"])
+        self.core.accounts.set_callback_url(who.client_id, dialect, kind, body.get("url"))
+        return {"dialect": dialect, "kind": kind, "url": body.get("url")}
+
+    def outbox(self, request: Request, body: dict[str, Any]) -> Any:
+        rows = self.core.store.db.execute("SELECT * FROM outbox ORDER BY id DESC LIMIT 1000").fetchall()
+        return [dict(r) for r in reversed(rows)]
+
+    def journal(self, request: Request, body: dict[str, Any]) -> Any:
+        q = dict(request.query)
+        items = list(self.app.journal)
+        for key in ("dialect", "method", "status"):
+            if key in q:
+                items = [i for i in items if str(i[key]) == q[key]]
+        if "path" in q:
+            items = [i for i in items if i["path"].startswith(q["path"])]
+        if "since" in q:
+            items = [i for i in items if i["seq"] > int(q["since"])]
+        return items[-int(q.get("limit", 1000)):]
+
+    def clear_journal(self, request: Request, body: dict[str, Any]) -> Any:
+        self.app.journal.clear()
+        return {"cleared": True}
+
+    def messages(self, request: Request, body: dict[str, Any]) -> Any:
+        q = dict(request.query)
+        where, params = ["1=1"], []
+        for key in ("hash", "number", "dialect", "state", "campaign_id"):
+            if key in q:
+                where.append(f"{key} = ?")
+                params.append(q[key])
+        msgs = self.core.messages(" AND ".join(where), params, int(q.get("limit", 1000)))
+        return [{"id": m.id, "hash": m.hash, "dialect": m.dialect, "number": m.number, "state": m.state,
+                 "history": [{"state": s, "at": _iso(t)} for s, t in m.states()], "parts": m.parts,
+                 "cost": m.cost, "kind": m.kind, "outcome": m.outcome, "external_id": m.external_id}
+                for m in msgs]
+
+    def add_fault(self, request: Request, body: dict[str, Any]) -> Any:
+        kind = body.get("kind")
+        if kind not in ("latency", "http500", "drop"):
+            raise BadRequest("kind must be latency, http500 or drop")
+        rate = float(body.get("rate", 1.0))
+        if not 0 <= rate <= 1:
+            raise BadRequest("rate is a share between 0 and 1")
+        fault = Fault(kind, rate, str(body.get("path", "")), int(body.get("ms", 0)), body.get("count"))
+        self.app.faults.append(fault)
+        return vars(fault)
+
+    def clear_faults(self, request: Request, body: dict[str, Any]) -> Any:
+        self.app.faults.clear()
+        return {"cleared": True}
+
+
+def build(app: Any) -> Control:
+    return Control(app)

@@ -1,0 +1,95 @@
+"""A framework-free HTTP request and response, so the server and the in-process mocks run the same code."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+MAX_BODY = 16 * 1024 * 1024  # send-multiple with 5000 messages is about 1 MiB; anything far larger is refused
+
+
+def _decode(raw: bytes) -> str:
+    """Providers' clients send UTF-8, and older ones ISO-8859-1 (``%E7`` for ç): accept both."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def parse_pairs(data: bytes | str) -> list[tuple[str, str]]:
+    """Parse a query string or form body, keeping blank values and order, tolerating raw spaces."""
+    if isinstance(data, str):
+        data = data.encode("latin-1", "replace") if not data.isascii() else data.encode()
+    pairs = []
+    for chunk in data.split(b"&"):
+        if not chunk:
+            continue
+        key, _, value = chunk.partition(b"=")
+        pairs.append((_decode(unquote_to_bytes(key.replace(b"+", b" "))),
+                      _decode(unquote_to_bytes(value.replace(b"+", b" ")))))
+    return pairs
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query_string: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_pairs(self.query_string)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def form(self) -> list[tuple[str, str]]:
+        """A urlencoded body, whatever Content-Type the client sent (some send none)."""
+        if not self.body or self.content_type in ("application/json", "text/xml", "application/soap+xml"):
+            return []
+        stripped = self.body.lstrip()
+        if stripped[:1] in (b"{", b"[", b"<"):
+            return []
+        return parse_pairs(self.body)
+
+    def params(self, *, lower: bool = False) -> dict[str, str]:
+        """Query string then form body; the first occurrence of a name wins."""
+        merged: dict[str, str] = {}
+        for key, value in self.query + self.form():
+            merged.setdefault(key.lower() if lower else key, value)
+        return merged
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8-sig"))
+
+    @property
+    def url(self) -> str:
+        return self.path + (("?" + self.query_string.decode("latin-1")) if self.query_string else "")
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "text/plain; charset=utf-8"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def text(cls, text: str, status: int = 200) -> "Response":
+        return cls(status, text.encode("utf-8"))
+
+    @classmethod
+    def json(cls, data: Any, status: int = 200) -> "Response":
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return cls(status, body, "application/json; charset=utf-8")
+
+    @classmethod
+    def xml(cls, text: str, status: int = 200, content_type: str = "text/xml; charset=utf-8") -> "Response":
+        return cls(status, text.encode("utf-8"), content_type)
+
+    def all_headers(self) -> list[tuple[str, str]]:
+        return [("content-type", self.content_type), ("content-length", str(len(self.body))), *self.headers]

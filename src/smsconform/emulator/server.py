@@ -1,0 +1,163 @@
+"""Serve the emulator: HTTP (all dialects and the control API) on one port, SMPP on another, and the
+background work that moves time-driven state (status changes, callback deliveries)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import uvicorn
+
+from .app import EmulatorApp
+from .asgi import ASGIAdapter
+from .core import Core
+
+log = logging.getLogger("smsconform.emulator")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 2738
+DEFAULT_SMPP_PORT = 9500
+
+
+class CallbackSender:
+    """Delivers the outbox: every due callback by HTTP, retried with back-off while the receiver fails."""
+
+    def __init__(self, core: Core, concurrency: int = 16) -> None:
+        self.core = core
+        self.concurrency = concurrency
+
+    async def run_once(self, client: httpx.AsyncClient) -> int:
+        due = self.core.due_callbacks(limit=self.concurrency * 4)
+        if not due:
+            return 0
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def deliver(item: dict[str, Any]) -> tuple[int, str | None]:
+            async with semaphore:
+                try:
+                    if item["method"] == "POST":
+                        response = await client.post(item["url"], content=item["body"] or "")
+                    else:
+                        response = await client.get(item["url"])
+                except httpx.HTTPError as exc:
+                    return item["id"], f"{type(exc).__name__}: {exc}"
+                if 200 <= response.status_code < 300:
+                    return item["id"], None
+                return item["id"], f"HTTP {response.status_code}"
+
+        for callback_id, error in await asyncio.gather(*(deliver(i) for i in due)):
+            self.core.callback_done(callback_id, error)
+        return len(due)
+
+
+@dataclass
+class Emulator:
+    """Everything `smsconform emulator` runs, startable in the foreground or in a background thread."""
+
+    db: str | Path = ":memory:"
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    smpp_port: int = 0
+    frozen: bool = False
+    seed: bool = True
+    core: Core = field(init=False)
+    app: EmulatorApp = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.core = Core(self.db, seed=self.seed, frozen=self.frozen)
+        self.app = EmulatorApp(self.core)
+        self._server: uvicorn.Server | None = None
+        self._smpp: Any = None
+        self._started = threading.Event()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def _background(self) -> None:
+        sender = CallbackSender(self.core)
+        async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
+            while True:
+                try:
+                    self.core.tick()
+                    busy = await sender.run_once(client)
+                except Exception:  # keep serving; the failure is logged, the work retried next turn
+                    log.exception("background work failed")
+                    busy = 0
+                await asyncio.sleep(0.02 if busy else 0.1)
+
+    async def serve(self, install_signal_handlers: bool = True) -> None:
+        config = uvicorn.Config(
+            ASGIAdapter(self.app), host=self.host, port=self.port, loop="none", http="httptools",
+            lifespan="off", access_log=False, log_level="warning", server_header=False,
+            timeout_keep_alive=30,
+        )
+        self._server = uvicorn.Server(config)
+        if not install_signal_handlers:
+            self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        background = asyncio.create_task(self._background())
+        if self.smpp_port:
+            from .smpp.server import SmppServer
+
+            self._smpp = SmppServer(self.core, self.host, self.smpp_port)
+            await self._smpp.start()
+            self.smpp_port = self._smpp.port
+        watcher = asyncio.create_task(self._announce())
+        try:
+            await self._server.serve()
+        finally:
+            background.cancel()
+            watcher.cancel()
+            if self._smpp is not None:
+                await self._smpp.stop()
+            self.core.store.close()
+
+    async def _announce(self) -> None:
+        while self._server is not None and not self._server.started:
+            await asyncio.sleep(0.01)
+        if self._server is not None and self._server.servers:
+            sockets = self._server.servers[0].sockets
+            if sockets:
+                self.port = sockets[0].getsockname()[1]
+        self._started.set()
+
+    def run(self) -> None:
+        """Serve in the foreground until SIGINT or SIGTERM."""
+        try:
+            import uvloop
+
+            uvloop.install()
+        except ImportError:  # pragma: no cover - uvloop is optional off Linux
+            pass
+        asyncio.run(self.serve())
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+
+    @contextlib.contextmanager
+    def running(self, timeout: float = 10.0) -> Iterator["Emulator"]:
+        """Serve in a background thread (port 0 picks a free port) for the length of a with-block."""
+        errors: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                asyncio.run(self.serve(install_signal_handlers=False))
+            except BaseException as exc:  # surfaced to the caller below
+                errors.append(exc)
+                self._started.set()
+
+        thread = threading.Thread(target=target, name="smsconform-emulator", daemon=True)
+        thread.start()
+        if not self._started.wait(timeout) or errors:
+            raise RuntimeError(f"the emulator did not start: {errors[0] if errors else 'timeout'}")
+        try:
+            yield self
+        finally:
+            self.stop()
+            thread.join(timeout)

@@ -1,0 +1,81 @@
+"""The emulator core's pure rules: segment counting, Brazilian numbering, the virtual clock."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from smsconform.contracts import load_contracts
+from smsconform.contracts.yamlfile import load_yaml
+from smsconform.emulator.core import Refused
+from smsconform.emulator.core.clock import VirtualClock
+from smsconform.emulator.core.numbers import Numbering
+from smsconform.emulator.core.segments import GSM_BASIC, count
+
+
+@pytest.fixture(scope="module")
+def numbering() -> Numbering:
+    root = load_contracts().root
+    return Numbering.from_contract(load_yaml(root / "emulator" / "numbering.yaml")[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("a" * 307, 3),          # GSM 03.38: 160, then 153
+        ("ç" * 70, 1), ("ç" * 71, 2), ("ç" * 134, 2), ("ç" * 135, 3),             # UCS-2: 70, then 67
+        ("é" * 160, 1),                                                          # é is in the GSM alphabet
+        ("{" * 80, 1), ("{" * 81, 2),                                            # extension table: 2 septets
+        ("", 1),
+    ],
+)
+def test_parts_as_carriers_count_them(text: str, parts: int) -> None:
+    assert count(text) == parts
+
+
+@given(st.text(alphabet=GSM_BASIC.replace("\x1b", ""), min_size=1, max_size=600))
+@settings(max_examples=60, deadline=None)
+def test_gsm_text_never_counts_as_ucs2(text: str) -> None:
+    n = len(text)
+    assert count(text) == (1 if n <= 160 else -(-n // 153))
+
+
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("1198765432a", "alpha_in_number"),
+        ("119876543", "invalid_record"),
+        ("119876543210", "invalid_record"),
+        ("20987654321", "bad_ddd"),
+        ("11887654321", "prefix_ddd_mismatch"),
+        ("1112345678", "bad_operator_prefix"),
+        ("1132345678", "landline"),
+    ],
+)
+def test_numbering_refusals(numbering: Numbering, number: str, reason: str) -> None:
+    with pytest.raises(Refused) as caught:
+        numbering.validate(number)
+    assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("(11) 98765-4321", "11987654321"), ("+55 11 98765-4321", "11987654321"),
+     ("0 21 11 98765-4321", "11987654321"), ("1187654321", "11987654321")],
+)
+def test_anatel_cleanup(numbering: Numbering, raw: str, clean: str) -> None:
+    assert numbering.validate(raw, cleanup=True) == clean
+
+
+def test_valid_mobile_passes(numbering: Numbering) -> None:
+    assert numbering.validate("11987654321") == "11987654321"
+    assert numbering.validate("1132345678", allow_landline=True) == "1132345678"
+
+
+def test_clock_moves_only_forward() -> None:
+    clock = VirtualClock(frozen_at=1000.0)
+    assert clock.now() == 1000.0
+    assert clock.advance(60) == 1060.0
+    with pytest.raises(ValueError):
+        clock.set(10.0)
+    restored = VirtualClock.from_state(clock.state())
+    assert restored.now() == 1060.0 and restored.frozen
