@@ -1,0 +1,75 @@
+"""What every HTTP dialect client shares: credentials by fixture account, exchanges recorded as evidence."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ..exchange import RECORDED, Exchange
+from ..target import Target
+
+
+class NotExercised(Exception):
+    """The target cannot exercise this rule (no such fixture or operation): reported, never passed."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """An answer reduced to what the catalog speaks of: the code and, where the dialect returns one, its text."""
+
+    code: str
+    text: str | None
+    success: bool | None = None
+
+
+class HttpDialectClient:
+    dialect: str = ""
+    list_separator: str = ";"
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        spec = target.dialect(self.dialect)
+        if spec is None:
+            raise NotExercised(f"the target does not offer {self.dialect}")
+        self.spec = spec
+        self.http = httpx.Client(timeout=30.0, trust_env=False, follow_redirects=False)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def credentials(self, account: str = "main") -> dict[str, str]:
+        if account == "main":
+            return dict(self.spec.credentials)
+        creds = self.target.fixtures.account(account, self.dialect)
+        if not creds:
+            raise NotExercised(f"the target profile has no fixture account {account!r} for {self.dialect}")
+        return dict(creds)
+
+    def require(self, operation: str) -> None:
+        if not self.spec.offers(operation):
+            raise NotExercised(f"the target does not offer {self.dialect}.{operation}")
+
+    def send(self, operation: str, method: str, url: str, **kwargs: Any) -> Exchange:
+        started = time.perf_counter()
+        response = self.http.request(method, url, **kwargs)
+        request = response.request
+        exchange = Exchange(
+            dialect=self.dialect, operation=operation, method=method, url=str(request.url),
+            request_headers=dict(request.headers), request_body=request.content.decode("utf-8", "replace"),
+            status=response.status_code, response_headers=dict(response.headers), text=response.text,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
+        RECORDED.append(exchange)
+        return exchange
+
+    # -- what each dialect defines --------------------------------------------------------------------
+    def call(self, operation: str, params: dict[str, Any], account: str = "main") -> Exchange:
+        raise NotImplementedError
+
+    def valid_request(self, operation: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def result(self, operation: str, exchange: Exchange) -> Result:
+        raise NotImplementedError

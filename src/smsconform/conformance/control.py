@@ -1,0 +1,46 @@
+"""A client of an emulator-like control API: how the suite moves time and sets state on a target."""
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class ControlClient:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.Client(timeout=30.0, trust_env=False)
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
+        response = self.http.request(method, f"{self.base_url}{path}", json=body, params=params or None)
+        response.raise_for_status()
+        return response.json()
+
+    def advance(self, seconds: float) -> Any:
+        return self._call("POST", "/clock", {"advance": seconds})
+
+    def now(self) -> float:
+        return float(self._call("GET", "/clock")["epoch"])
+
+    def set_outcome(self, number: str, outcome: str) -> Any:
+        return self._call("POST", "/outcomes", {"number": number, "outcome": outcome})
+
+    def register_callback(self, dialect: str, kind: str, url: str | None, account: str = "main") -> Any:
+        return self._call("POST", "/callbacks", {"dialect": dialect, "kind": kind, "url": url, "account": account})
+
+    def inject_mo(self, number: str, text: str, reply_to: str | None = None, account: str = "main",
+                  dialect: str | None = None) -> Any:
+        return self._call("POST", "/mo", {"number": number, "text": text, "reply_to": reply_to,
+                                          "account": account, "dialect": dialect})
+
+    def credits(self, amount: int, kind: str = "long", account: str = "main") -> Any:
+        return self._call("POST", "/credits", {"amount": amount, "kind": kind, "account": account})
+
+    def accounts(self) -> Any:
+        return self._call("GET", "/accounts")
+
+    def messages(self, **params: Any) -> Any:
+        return self._call("GET", "/messages", **params)
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,0 +1,45 @@
+"""Family 3, codes: every code the catalog says how to reach is reached, and answered exactly.
+
+Generated from contracts/catalog/codes.yaml: a code added there with a trigger is tested here with no new
+test code. Codes reached only through a state (a sent message, a held campaign) are checked by the flow
+families; codes without a trigger are reported as not exercised.
+"""
+from __future__ import annotations
+
+import pytest
+
+from smsconform.contracts import Code, load_contracts
+from smsconform.conformance.triggers import plan_for
+
+TEXT_DIALECTS = ("mensagem", "speedmarket", "painel", "fcati", "wbsapi")
+
+
+def _codes() -> list[Code]:
+    return [
+        c for c in load_contracts().catalog.codes
+        if c.dialect in TEXT_DIALECTS and c.trigger and "state" not in c.trigger
+    ]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "code_rule" in metafunc.fixturenames:
+        metafunc.parametrize("code_rule", [
+            pytest.param(c, id=c.id, marks=[pytest.mark.rules(c.id), pytest.mark.dialect(c.dialect)])
+            for c in _codes()
+        ])
+
+
+def test_code_is_answered_exactly(code_rule: Code, sms_clients, sms_contracts) -> None:
+    client = sms_clients(code_rule.dialect)
+    plan = plan_for(code_rule, client, sms_contracts.catalog)
+    exchange = client.call(plan.operation, plan.params, plan.account)
+    result = client.result(plan.operation, exchange)
+    assert result.code == code_rule.code, (
+        f"{code_rule.id}: expected code {code_rule.code} ({code_rule.text}), got {result.code!r}"
+        f" ({result.text!r}) [{code_rule.source}]"
+    )
+    if result.text is not None:
+        assert result.text == code_rule.text, (
+            f"{code_rule.id}: code {code_rule.code} must read {code_rule.text!r} verbatim, got {result.text!r}"
+            f" [{code_rule.source}]"
+        )
