@@ -10,7 +10,7 @@ from typing import Any
 from ..contracts import Catalog, Code, Limit
 from .clients.base import NotExercised
 
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([^}]*))?\}|\{fixtures\.([a-z_]+)\.([a-z0-9_]+)\}")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([^}]*))?\}|\{fixtures\.([a-z_]+)\.([a-z0-9_]+)(?:\.(\d+))?\}")
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,14 @@ def _value(template: Any, client: Any, target: Any) -> Any:
         return template
 
     def sub(match: re.Match[str]) -> str:
-        func, arg, group, key = match.groups()
+        func, arg, group, key, index = match.groups()
         if group:
             if group == "numbers":
-                number = target.fixtures.number(key)
+                value = target.fixtures.numbers.get(key)
+                if isinstance(value, list) and index is not None:
+                    number = str(value[int(index)]) if int(index) < len(value) else None
+                else:
+                    number = target.fixtures.number(key)
                 if number is None:
                     raise NotExercised(f"the target profile has no fixture numbers.{key}")
                 return number

@@ -15,8 +15,8 @@ class MensagemClient(HttpDialectClient):
 
     def call(self, operation: str, params: dict[str, Any], account: str = "main") -> Exchange:
         self.require(operation)
-        pairs = list(self.credentials(account).items()) + [(k, v) for k, v in params.items() if v is not None]
-        query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in pairs)
+        merged = {**self.credentials(account), **params}  # a trigger may override the credential itself
+        query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in merged.items() if v is not None)
         return self.send(operation, "GET", f"{self.spec.base_url}/sms/{operation}?{query}")
 
     def number(self, index: int = 0) -> str:

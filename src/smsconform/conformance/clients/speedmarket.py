@@ -1,0 +1,180 @@
+"""The speedmarket client: `/webservice-rest/<method>`, JSON answers whose responseCode carries the outcome.
+
+Authentication is the Basic Authorization header, which the document recommends ("É recomendado que todas
+as requisições a API HTTP utilize para autenticação cabeçalhos Basic Authorization em vez de parâmetros
+query string", 001 § Autenticação); ``user``/``password`` given as parameters (a trigger's ``set``) change
+what goes into that header, so a wrong password reaches 010 the same way. Every other method sends its
+parameters in the query string, as the document's examples do; send-multiple posts its JSON object with the
+headers the document requires for it (001 § Headers).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote
+
+from ..exchange import Exchange
+from .base import HttpDialectClient, NotExercised, Result
+
+TEST_TEXT = "smsconform teste de conformidade"
+PREFIX = "/webservice-rest/"
+OPERATIONS = ("send-single", "send-multiple", "mt_id", "mt_date", "mo_new", "mo", "balance")
+UNKNOWN_METHOD = "metodo-inexistente"  # the pseudo-operation `method`: a path that names no method
+BRT = timezone(timedelta(hours=-3))
+CREDENTIALS = ("user", "password")
+# Parameters that are headers, not query fields: a trigger may override them.
+BALANCE_KEY_BY_TYPE = {0: "balance_1", 1: "balance_2", 2: "balance_2", 3: "balance_3", 4: "balance_3",
+                       5: "balance_4", 6: "balance_4", 7: "balance_4", 8: "balance_4"}
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a send-single answered, read by the keys the document names (001 § Envio Individual)."""
+
+    result: Result
+    id: str | None
+    credit: int | None
+    balance: int | None
+    exchange: Exchange
+
+
+def _int(value: Any) -> int | None:
+    """``credit`` is a string in the document and a number in a captured answer: both read as integers."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+class SpeedmarketClient(HttpDialectClient):
+    dialect = "speedmarket"
+    list_separator = ","
+
+    # -- the wire -------------------------------------------------------------------------------------
+    def _auth_header(self, user: str, password: str) -> str:
+        token = base64.b64encode(f"{user}:{password}".encode("utf-8")).decode("ascii")
+        return f"Basic {token}"
+
+    def call(self, operation: str, params: dict[str, Any], account: str = "main") -> Exchange:
+        if operation != "method":
+            self.require(operation)
+        creds = self.credentials(account)
+        params = dict(params)
+        for key in CREDENTIALS:
+            if key in params:
+                creds[key] = "" if params[key] is None else str(params.pop(key))
+        headers = {"Accept": "application/json",
+                   "Authorization": self._auth_header(creds.get("user", ""), creds.get("password", ""))}
+        path = UNKNOWN_METHOD if operation == "method" else operation
+        url = f"{self.spec.base_url}{PREFIX}{path}"
+        if operation == "send-multiple":
+            headers["Content-Type"] = "application/json"
+            body = {k: v for k, v in params.items() if v is not None}
+            return self.send(operation, "POST", url, headers=headers,
+                             content=json.dumps(body, ensure_ascii=False).encode("utf-8"))
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        query = "&".join(f"{k}={quote(str(v), safe=',')}" for k, v in params.items() if v is not None)
+        return self.send(operation, "GET", f"{url}?{query}" if query else url, headers=headers)
+
+    def result(self, operation: str, exchange: Exchange) -> Result:
+        body = self.json(exchange)
+        if not isinstance(body, dict) or "responseCode" not in body:
+            return Result(f"HTTP {exchange.status}", exchange.text[:200], None)
+        success = body.get("success")
+        return Result(str(body["responseCode"]), body.get("responseDescription"),
+                      success if isinstance(success, bool) else None)
+
+    def item_results(self, exchange: Exchange) -> list[Result]:
+        """send-multiple: the result of each message, in input order."""
+        body = self.json(exchange)
+        items = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            return []
+        return [Result(str(i.get("responseCode")), i.get("responseDescription"),
+                       i.get("success") if isinstance(i.get("success"), bool) else None)
+                for i in items if isinstance(i, dict)]
+
+    @staticmethod
+    def json(exchange: Exchange) -> Any:
+        try:
+            return json.loads(exchange.text)
+        except ValueError:
+            return None
+
+    # -- valid requests -------------------------------------------------------------------------------
+    def number(self, index: int = 0) -> str:
+        valid = self.target.fixtures.valid_numbers()
+        if not valid:
+            raise NotExercised("the target profile lists no valid numbers (fixtures.numbers.valid)")
+        return valid[index % len(valid)]
+
+    def now(self) -> datetime:
+        """The target's clock (its control API when it has one), in Brasília time as the service prints."""
+        control = self.target.time.control_url
+        if self.target.time.mode == "control" and control:
+            epoch = float(self.http.get(f"{control.rstrip('/')}/clock").json()["epoch"])
+            return datetime.fromtimestamp(epoch, BRT)
+        return datetime.fromtimestamp(time.time(), BRT)
+
+    def window(self, days: float = 1.0) -> dict[str, str]:
+        """A query period around the target's now, well inside the 32-day window (001 § Consulta ...)."""
+        now = self.now().replace(tzinfo=None)
+        fmt = "%Y-%m-%dT%H:%M:%S"
+        return {"start_date": (now - timedelta(days=days)).strftime(fmt),
+                "end_date": (now + timedelta(days=days)).strftime(fmt)}
+
+    def valid_request(self, operation: str) -> dict[str, Any]:
+        if operation == "send-single":
+            return {"type": 0, "number": self.number(), "content": TEST_TEXT}
+        if operation == "send-multiple":
+            return {"defaultValues": {"type": 0},
+                    "messages": [{"number": int(self.number(i)), "content": TEST_TEXT} for i in range(2)]}
+        if operation == "mt_id":
+            sent = self.send_single(self.number())
+            if sent.id is None:
+                raise AssertionError(f"could not send a message to build the state: {sent.exchange.text!r}")
+            return {"id": sent.id}
+        if operation in ("mt_date", "mo"):
+            return self.window()
+        if operation in ("mo_new", "balance", "method"):
+            return {}
+        raise NotExercised(f"no valid request is known for speedmarket.{operation}")
+
+    # -- flows the families share ---------------------------------------------------------------------
+    def send_single(self, number: str, content: str = TEST_TEXT, account: str = "main", **extra: Any) -> Sent:
+        params = {"type": 0, "number": number, "content": content, **extra}
+        exchange = self.call("send-single", params, account)
+        body = self.json(exchange) if isinstance(self.json(exchange), dict) else {}
+        ident = body.get("id")
+        return Sent(self.result("send-single", exchange), None if ident is None else str(ident),
+                    _int(body.get("credit")), _int(body.get("balance")), exchange)
+
+    def balance(self, type_: int = 0, account: str = "main") -> int:
+        """The balance of the service a ``type`` uses (balance_1 SMS, balance_2 SMS Interativo, ...)."""
+        exchange = self.call("balance", {}, account)
+        body = self.json(exchange)
+        key = BALANCE_KEY_BY_TYPE[type_]
+        value = _int(body.get(key)) if isinstance(body, dict) else None
+        if value is None:
+            raise AssertionError(f"speedmarket.balance: no integer {key} in {exchange.text[:300]!r}")
+        return value
+
+    def statuses(self, ids: list[str], account: str = "main") -> dict[str, str]:
+        """id -> status of each message mt_id finds (001 § Consulta de Status por Identificador)."""
+        if not ids:
+            return {}
+        exchange = self.call("mt_id", {"id": ",".join(ids)}, account)
+        body = self.json(exchange)
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            raise AssertionError(f"speedmarket.mt_id: no messages list in {exchange.text[:300]!r}")
+        out: dict[str, str] = {}
+        for item in body["messages"]:
+            if isinstance(item, dict) and item.get("id") is not None:
+                out[str(item["id"])] = str(item.get("status"))
+        return out
