@@ -12,12 +12,15 @@ from smsconform.contracts import Code, load_contracts
 from smsconform.conformance.triggers import plan_for
 
 TEXT_DIALECTS = ("mensagem", "speedmarket", "painel", "fcati", "wbsapi")
+# Status tables are not request answers: the transitions and callbacks families observe them.
+STATUS_TABLES = ("message-status", "callback-status", "callback-dlr", "campaign-status")
 
 
 def _codes() -> list[Code]:
     return [
         c for c in load_contracts().catalog.codes
-        if c.dialect in TEXT_DIALECTS and c.trigger and "state" not in c.trigger
+        if c.dialect in TEXT_DIALECTS and c.operation not in STATUS_TABLES
+        and c.trigger is not None and "state" not in c.trigger
     ]
 
 

@@ -1,13 +1,18 @@
 """The mensagem client: GET /sms/<function> with `u` first, as the document recommends."""
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 from urllib.parse import quote
 
+from ...contracts import load_contracts
 from ..exchange import Exchange
 from .base import HttpDialectClient, NotExercised, Result
 
 TEST_TEXT = "smsconform teste de conformidade"
+MD5 = re.compile(r"[0-9a-f]{32}")
+LISTS = ("crdtf", "cnnvl", "cnus", "crctn")
 
 
 class MensagemClient(HttpDialectClient):
@@ -35,9 +40,19 @@ class MensagemClient(HttpDialectClient):
         if operation in ("crdtf", "cnnvl", "cnus", "crctn", "oper", "stat", "stam", "recv"):
             return {}
         if operation == "cict":
-            import uuid
-
             return {"d": f"CC {uuid.uuid4().hex[:12]}"}
+        if operation == "cadus":
+            return {"n": "SMSCONFORM TESTE", "d": f"sc_{uuid.uuid4().hex[:10]}", "p": "Senha123", "t": "0"}
+        if operation == "altus":
+            created = self.call("cadus", self.valid_request("cadus")).text.split(";")
+            if len(created) < 2 or created[0] != "1":
+                raise AssertionError(f"could not create a user to change: {';'.join(created)!r}")
+            return {"id": created[1], "n": "SMSCONFORM ALTERADO"}
+        if operation == "cact":
+            created = self.call("cict", self.valid_request("cict")).text.split(";")
+            if not created[0].isdigit():
+                raise AssertionError(f"could not create a cost centre to change: {';'.join(created)!r}")
+            return {"id": created[0], "e": "qa@example.com"}
         raise NotExercised(f"no valid request is known for mensagem.{operation}")
 
     def send_one(self, account: str = "main", **extra: Any) -> str:
@@ -49,10 +64,22 @@ class MensagemClient(HttpDialectClient):
         return first[1]
 
     def result(self, operation: str, exchange: Exchange) -> Result:
-        line = exchange.text.strip().splitlines()[0] if exchange.text.strip() else ""
+        """The answer's code and text. A multi-line answer (mult) is read at its first refused line,
+        since a trigger mixes a valid number with the one that must be refused."""
+        lines = exchange.text.strip().splitlines() or [""]
+        line = next((ln for ln in lines if ln.split(";")[0] not in ("1", "")), lines[0])
         fields = line.split(";")
+        code = fields[0]
+        if operation == "oper" and line.startswith("CODIGO DA OPERADORA;"):
+            return Result("NNNNN", None)  # a header line, then one `code;name` line per operator
+        if operation in LISTS and fields[0] == "1":
+            return Result("1", None)  # listing answers carry records, not the code's text
+        if operation == "cadus" and code == "1" and len(fields) >= 3:
+            return Result(code, fields[2])  # 1;<user id>;TEXT
         if operation == "cacl" and len(fields) >= 3:
             return Result(fields[1], fields[2])
-        if operation == "cict" and len(fields) >= 2 and fields[0].isdigit():
-            return Result("NNNN", fields[1])
-        return Result(fields[0], fields[1] if len(fields) > 1 else None)
+        if operation == "cict" and code.isdigit() and not load_contracts().catalog.has_code(self.dialect, operation, code):
+            code = "NNNN"  # the success answer carries the new cost centre's id where the code would be
+        if operation in ("send", "mult") and code == "1" and len(fields) >= 2 and MD5.fullmatch(fields[1]):
+            return Result(code, None)  # 1;<md5>[;<number>]: success carries the protocol, not its text
+        return Result(code, fields[1] if len(fields) > 1 else None)

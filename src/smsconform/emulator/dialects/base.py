@@ -7,7 +7,7 @@ from ...contracts import Catalog, Code, Limit
 
 # When an operation's table has no code for a reason, the nearest one it documents (in order).
 NEAREST = {
-    "bad_credentials": ("user_or_client_disabled", "client_not_found", "invalid_client"),
+    "bad_credentials": ("client_not_found", "invalid_client", "user_or_client_disabled"),
     "user_disabled": ("user_or_client_disabled", "bad_credentials"),
     "client_disabled": ("user_or_client_disabled", "bad_credentials"),
     "user_or_client_disabled": ("bad_credentials",),
