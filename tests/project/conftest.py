@@ -28,8 +28,8 @@ def http(emulator: Emulator) -> Iterator[httpx.Client]:
 def control(http: httpx.Client):
     """Call the control API: control("POST", "/clock", {"advance": 10}) -> parsed JSON."""
 
-    def call(method: str, path: str, body: dict | None = None, **params: str):
-        response = http.request(method, f"/_emulator{path}", json=body, params=params or None)
+    def call(method: str, route: str, body: dict | None = None, **params: str):
+        response = http.request(method, f"/_emulator{route}", json=body, params=params or None)
         assert response.status_code == 200, response.text
         return response.json()
 

@@ -66,6 +66,7 @@ class Limit(Rule):
     below_code: str | None
     above_code: str | None
     note: str | None = None
+    overrides: dict[str, Any] | None = None  # `set`: the parameters under which the limit applies
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class State:
     final: bool = False
     level: str | None = None
     core: str | None = None
+    status_codes: str | None = None  # the operation holding this state's code, when not the machine's
 
 
 @dataclass(frozen=True)
@@ -299,13 +301,15 @@ def _add_limit(catalog: Catalog, entry: dict[str, Any]) -> None:
             below_code=(entry.get("below") or {}).get("code"),
             above_code=(entry.get("above") or {}).get("code"),
             note=entry.get("note"),
+            overrides=entry.get("set"),
         )
     )
 
 
 def _add_machine(catalog: Catalog, entry: dict[str, Any]) -> None:
     states = tuple(
-        State(s["code"], s["name"], s.get("initial", False), s.get("final", False), s.get("level"), s.get("core"))
+        State(s["code"], s["name"], s.get("initial", False), s.get("final", False), s.get("level"), s.get("core"),
+              s.get("status_codes"))
         for s in entry["states"]
     )
     known = {s.code for s in states}

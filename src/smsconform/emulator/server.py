@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,8 +99,13 @@ class Emulator:
             timeout_keep_alive=30,
         )
         self._server = uvicorn.Server(config)
-        if not install_signal_handlers:
-            self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        # uvicorn re-raises a captured SIGTERM after shutdown, killing the process before it can say it
+        # stopped; our own handlers just ask the server to finish.
+        self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        if install_signal_handlers:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.stop)
         background = asyncio.create_task(self._background())
         if self.smpp_port:
             from .smpp.server import SmppServer

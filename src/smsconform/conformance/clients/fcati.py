@@ -13,6 +13,7 @@ from typing import Any
 
 from ..exchange import Exchange
 from .base import HttpDialectClient, NotExercised, Result
+from .speedmarket import valid_number
 
 TEST_TEXT = "smsconform teste de conformidade"
 PATH = "/webhook/api-sms"
@@ -67,10 +68,7 @@ class FcatiClient(HttpDialectClient):
     # -- valid requests -------------------------------------------------------------------------------
     def recipient(self, index: int = 0) -> str:
         """Country code + DDD + number, digits only (field-notes.md § fcati)."""
-        valid = self.target.fixtures.valid_numbers()
-        if not valid:
-            raise NotExercised("the target profile lists no valid numbers (fixtures.numbers.valid)")
-        return COUNTRY_CODE + valid[index % len(valid)]
+        return COUNTRY_CODE + valid_number(self.target, index)
 
     def valid_request(self, operation: str) -> dict[str, Any]:
         if operation in ("saldo", "acao"):

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from ..exchange import Exchange
 from .base import HttpDialectClient, NotExercised, Result
+from .speedmarket import valid_number
 
 TEST_TEXT = "smsconform teste de conformidade"
 PATH = "/painel/api.ashx"
@@ -128,10 +129,7 @@ class PainelClient(HttpDialectClient):
 
     # -- valid requests -------------------------------------------------------------------------------
     def number(self, index: int = 0) -> str:
-        valid = self.target.fixtures.valid_numbers()
-        if not valid:
-            raise NotExercised("the target profile lists no valid numbers (fixtures.numbers.valid)")
-        return valid[index % len(valid)]
+        return valid_number(self.target, index)
 
     def schedule(self, days: float = 30) -> dict[str, str]:
         """jobdate/jobtime well in the future (DD/MM/YYYY and HH:MM, 002 § Agendamento de campanha)."""

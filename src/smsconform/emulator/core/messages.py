@@ -32,6 +32,7 @@ class Submission:
     cleanup: bool = False
     allow_landline: bool = False
     block_as_status: bool = False   # speedmarket: blocked numbers are accepted, then get a blocked status
+    block: str | None = None        # a block the dialect found itself (speedmarket -7: no WhatsApp); with block_as_status
 
 
 @dataclass

@@ -169,7 +169,7 @@ class Core:
                 parts = count_parts(item.text)
                 scope = self._scope(who, item)
                 held = fixture == "antifraud"
-                block = NUMBER_BLOCKS.get(fixture or "") if item.block_as_status else None
+                block = (item.block or NUMBER_BLOCKS.get(fixture or "")) if item.block_as_status else None
                 cost = 0 if (held or block) else parts
                 needs[(scope, item.kind)] += cost
                 start = max(now, item.schedule_at or now)
@@ -218,12 +218,11 @@ class Core:
         return NUMBER_OUTCOMES.get(fixture or "", m.DELIVERED)
 
     def _operator(self, number: str, fixture: str | None) -> str:
-        operators = [str(o["code"]) for o in self.profile.get("operators", []) if o.get("mobile")]
-        if fixture == "outcome_no_dlr":
-            oi = [str(o["code"]) for o in self.profile.get("operators", []) if "OI" in str(o.get("name", ""))]
-            if oi:
-                return oi[-1]
-        pool = operators or list(FALLBACK_OPERATORS)
+        """The operator of a number: one without handset DLR (Oi, Sercomtel) for the no-DLR outcome."""
+        mobiles = [o for o in self.profile.get("operators", []) if o.get("mobile")]
+        wants_dlr = fixture != "outcome_no_dlr"
+        pool = [str(o["code"]) for o in mobiles if bool(o.get("dlr", True)) == wants_dlr]
+        pool = pool or list(FALLBACK_OPERATORS)
         return pool[zlib.crc32(number.encode()) % len(pool)]
 
     def set_outcome(self, number: str, outcome: str) -> None:
