@@ -37,12 +37,12 @@ def test_code_is_answered_exactly(code_rule: Code, sms_clients, sms_contracts) -
     plan = plan_for(code_rule, client, sms_contracts.catalog)
     exchange = client.call(plan.operation, plan.params, plan.account)
     result = client.result(plan.operation, exchange)
-    assert result.code == code_rule.code, (
-        f"{code_rule.id}: expected code {code_rule.code} ({code_rule.text}), got {result.code!r}"
+    assert result.code == code_rule.wire, (
+        f"{code_rule.id}: expected code {code_rule.wire} ({code_rule.text}), got {result.code!r}"
         f" ({result.text!r}) [{code_rule.source}]"
     )
     if result.text is not None:
         assert result.text == code_rule.text, (
-            f"{code_rule.id}: code {code_rule.code} must read {code_rule.text!r} verbatim, got {result.text!r}"
+            f"{code_rule.id}: code {code_rule.wire} must read {code_rule.text!r} verbatim, got {result.text!r}"
             f" [{code_rule.source}]"
         )

@@ -106,4 +106,4 @@ def limit_params(limit: Limit, side: str, client: Any, operation: str) -> dict[s
     if bound is None:
         raise NotExercised(f"{limit.id} has no {'min' if side == 'below' else 'max'}")
     n = int(bound) - 1 if side == "below" else int(bound) + 1
-    return {limit.param: limit_value(limit, n, client)}
+    return {**(limit.overrides or {}), limit.param: limit_value(limit, n, client)}

@@ -54,6 +54,11 @@ class Code(Rule):
     trigger: dict[str, Any] | None
     note: str | None = None
 
+    @property
+    def wire(self) -> str:
+        """The code as it travels: a keyed code ``0/bad_credentials`` is ``0`` on the wire."""
+        return self.code.split("/", 1)[0]
+
 
 @dataclass(frozen=True)
 class Limit(Rule):

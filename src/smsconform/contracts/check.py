@@ -58,8 +58,10 @@ def _wsdl(c: Contracts) -> str:
     from zeep.transports import Transport
 
     class Offline(Transport):
-        def load(self, url):  # the WSDL is self-contained; nothing may be fetched
-            raise OSError(f"refusing to fetch {url}")
+        def load(self, url):  # the WSDL is self-contained: nothing may come from the network
+            if str(url).startswith(("http://", "https://")):
+                raise OSError(f"refusing to fetch {url}")
+            return super().load(url)
 
     client = zeep.Client(str(c.wsdl_path), transport=Offline())
     ops = set()
@@ -91,10 +93,11 @@ def _cross(c: Contracts) -> str:
             except KeyError as exc:
                 problems.append(f"{code.id}: {exc}")
     for machine in cat.machines:
-        dialect, _, operation = machine.status_codes.partition(".")
         for state in machine.states:
+            table = state.status_codes or machine.status_codes
+            dialect, _, operation = table.partition(".")
             if not cat.has_code(dialect, operation, state.code):
-                problems.append(f"{machine.id}: state {state.code} has no code in {machine.status_codes}")
+                problems.append(f"{machine.id}: state {state.code} has no code in {table}")
     if problems:
         raise ValueError("; ".join(problems[:10]) + (f" (+{len(problems) - 10} more)" if len(problems) > 10 else ""))
     return (f"catalog: {len(cat.codes)} codes, {len(cat.limits)} limits, {len(cat.machines)} machines, "
