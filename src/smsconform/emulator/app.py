@@ -6,7 +6,7 @@ import random
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from .core import Core
@@ -14,6 +14,7 @@ from .http import MAX_BODY, Request, Response
 
 log = logging.getLogger("smsconform.emulator")
 
+JOURNAL_BYTES = 4000
 SECRET_PARAMS = frozenset({"password", "pwd", "u", "user", "lgn", "identificacao", "token"})
 
 
@@ -115,19 +116,30 @@ class EmulatorApp:
         return outcome
 
     def _record(self, request: Request, dialect: str, outcome: Outcome, took: float) -> None:
+        """Keep the raw exchange; it is formatted (and its credentials redacted) only when read."""
         self._journal_seq += 1
-        body = request.body[:4000].decode("utf-8", "replace")
-        self.journal.append({
-            "seq": self._journal_seq,
-            "at": self.core.now(),
-            "dialect": dialect,
-            "method": request.method,
-            "path": request.path,
-            "query": _redact(request.query),
-            "body": body if request.content_type in ("application/json", "text/xml", "application/soap+xml")
-            else ("<form>" if body else ""),
-            "status": outcome.response.status,
-            "response": outcome.response.body[:4000].decode("utf-8", "replace"),
-            "dropped": outcome.drop,
-            "ms": round(took * 1000, 3),
-        })
+        if len(request.body) > JOURNAL_BYTES:  # keep the journal's memory bounded: 10,000 entries
+            request = replace(request, body=request.body[:JOURNAL_BYTES])
+        response = outcome.response
+        kept = (response.status, response.body[:JOURNAL_BYTES], outcome.drop)
+        self.journal.append((self._journal_seq, self.core.now(), dialect, request, kept, took))
+
+    def journal_entries(self) -> list[dict[str, Any]]:
+        out = []
+        for seq, at, dialect, request, (status, response, dropped), took in self.journal:
+            body = request.body[:4000].decode("utf-8", "replace")
+            out.append({
+                "seq": seq,
+                "at": at,
+                "dialect": dialect,
+                "method": request.method,
+                "path": request.path,
+                "query": _redact(request.query),
+                "body": body if request.content_type in ("application/json", "text/xml", "application/soap+xml")
+                else ("<form>" if body else ""),
+                "status": status,
+                "response": response.decode("utf-8", "replace"),
+                "dropped": dropped,
+                "ms": round(took * 1000, 3),
+            })
+        return out

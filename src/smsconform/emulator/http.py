@@ -39,9 +39,13 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
 
+    _query: list[tuple[str, str]] | None = field(default=None, repr=False, compare=False)
+
     @property
     def query(self) -> list[tuple[str, str]]:
-        return parse_pairs(self.query_string)
+        if self._query is None:
+            self._query = parse_pairs(self.query_string)
+        return self._query
 
     @property
     def content_type(self) -> str:

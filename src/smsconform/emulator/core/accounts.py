@@ -167,17 +167,21 @@ class Accounts:
         return self.balance(client_id, scope)[kind]
 
     def debit(self, principal: Principal, scope: str, needs: dict[str, int]) -> None:
-        """Take the credits a batch costs, all or nothing; postpaid clients are never refused."""
+        """Take the credits a batch costs, all or nothing (the caller's transaction rolls back a refusal);
+        postpaid clients are never refused."""
+        if not principal.prepaid:
+            return
         db = self.store.db
-        if principal.prepaid:
-            have = self.balance(principal.client_id, scope)
-            for kind, amount in needs.items():
-                if amount > have.get(kind, 0):
-                    raise Refused("insufficient_credits", f"{kind}: need {amount}, have {have.get(kind, 0)}")
-            db.executemany(
-                "UPDATE credits SET amount = amount - ? WHERE client_id = ? AND scope = ? AND kind = ?",
-                [(amount, principal.client_id, scope, kind) for kind, amount in needs.items() if amount],
+        for kind, amount in needs.items():
+            if not amount:
+                continue
+            cursor = db.execute(
+                "UPDATE credits SET amount = amount - ? WHERE client_id = ? AND scope = ? AND kind = ? AND amount >= ?",
+                (amount, principal.client_id, scope, kind, amount),
             )
+            if cursor.rowcount != 1:
+                have = self.balance(principal.client_id, scope).get(kind, 0)
+                raise Refused("insufficient_credits", f"{kind}: need {amount}, have {have}")
 
     def refund(self, client_id: int, scope: str, kind: str, amount: int) -> None:
         self.store.db.execute(

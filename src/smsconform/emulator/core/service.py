@@ -53,6 +53,8 @@ class Core:
         self.profile = self.contracts.emulator_profile
         self.reserved = self._reserved_numbers()
         self.renderers: dict[str, CallbackRenderer] = {}
+        self._outcomes: dict[str, str] | None = None
+        self._operator_pools = self._pools()
         self.clock = self._restore_clock(frozen)
         self.secret = self.store.meta("secret") or secrets.token_hex(8)
         self.store.set_meta("secret", self.secret)
@@ -92,6 +94,7 @@ class Core:
         self.accounts.invalidate()
         self.store.set_meta("secret", self.secret)
         self._next_id = 1
+        self._outcomes = None
         self.clock = VirtualClock(frozen_at=self.clock.now()) if self.clock.frozen else VirtualClock()
         self._save_clock()
         self.seed_profile()
@@ -151,9 +154,17 @@ class Core:
         rows: list[tuple[Any, ...]] = []
         needs: dict[tuple[str, str], int] = defaultdict(int)
         with self.store.transaction():
+            allowed: dict[str, Refused | None] = {}
             for index, item in enumerate(items):
                 try:
-                    self.check_can_send(who, item.kind)
+                    if item.kind not in allowed:
+                        try:
+                            self.check_can_send(who, item.kind)
+                            allowed[item.kind] = None
+                        except Refused as refusal:
+                            allowed[item.kind] = refusal
+                    if allowed[item.kind] is not None:
+                        raise Refused(allowed[item.kind].reason)  # type: ignore[union-attr]
                     if who.requires_cost_centre and not item.cost_centre:
                         raise Refused("cost_centre_required")
                     number, fixture = self.validate_number(item)
@@ -212,23 +223,28 @@ class Core:
         return "client"
 
     def _outcome(self, number: str, fixture: str | None) -> str:
-        row = self.store.db.execute("SELECT outcome FROM outcomes WHERE number = ?", (number,)).fetchone()
-        if row:
-            return row[0]
-        return NUMBER_OUTCOMES.get(fixture or "", m.DELIVERED)
+        if self._outcomes is None:
+            self._outcomes = dict(self.store.db.execute("SELECT number, outcome FROM outcomes").fetchall())
+        return self._outcomes.get(number) or NUMBER_OUTCOMES.get(fixture or "", m.DELIVERED)
 
     def _operator(self, number: str, fixture: str | None) -> str:
         """The operator of a number: one without handset DLR (Oi, Sercomtel) for the no-DLR outcome."""
-        mobiles = [o for o in self.profile.get("operators", []) if o.get("mobile")]
-        wants_dlr = fixture != "outcome_no_dlr"
-        pool = [str(o["code"]) for o in mobiles if bool(o.get("dlr", True)) == wants_dlr]
-        pool = pool or list(FALLBACK_OPERATORS)
+        pool = self._operator_pools[fixture == "outcome_no_dlr"]
         return pool[zlib.crc32(number.encode()) % len(pool)]
+
+    def _pools(self) -> dict[bool, tuple[str, ...]]:
+        mobiles = [o for o in self.profile.get("operators", []) if o.get("mobile")]
+        pools = {}
+        for no_dlr in (False, True):
+            pool = tuple(str(o["code"]) for o in mobiles if bool(o.get("dlr", True)) != no_dlr)
+            pools[no_dlr] = pool or FALLBACK_OPERATORS
+        return pools
 
     def set_outcome(self, number: str, outcome: str) -> None:
         allowed = {m.DELIVERED, m.UNDELIVERED, "no_dlr", "delayed", m.EXPIRED, m.ERROR, m.INVALID}
         if outcome not in allowed:
             raise ValueError(f"outcome must be one of {', '.join(sorted(allowed))}")
+        self._outcomes = None
         with self.store.transaction() as db:
             db.execute("INSERT OR REPLACE INTO outcomes VALUES (?, ?)", (number, outcome))
             db.execute("UPDATE messages SET outcome = ? WHERE number = ? AND state IN ('waiting','queued')",

@@ -162,7 +162,7 @@ class Control:
 
     def journal(self, request: Request, body: dict[str, Any]) -> Any:
         q = dict(request.query)
-        items = list(self.app.journal)
+        items = self.app.journal_entries()
         for key in ("dialect", "method", "status"):
             if key in q:
                 items = [i for i in items if str(i[key]) == q[key]]
