@@ -79,3 +79,41 @@ def test_clock_moves_only_forward() -> None:
         clock.set(10.0)
     restored = VirtualClock.from_state(clock.state())
     assert restored.now() == 1060.0 and restored.frozen
+
+
+def test_bulk_and_per_message_lifecycle_agree() -> None:
+    """The bulk SQL step and the per-message step are two encodings of one machine: same histories."""
+    from smsconform.emulator.core import Core
+    from smsconform.emulator.core.messages import Submission
+
+    outcomes = ["delivered", "undelivered", "no_dlr", "delayed", "expired", "error", "invalid"]
+    histories = []
+    for bulk in (True, False):
+        core = Core(":memory:", frozen=True)
+        core.clock = VirtualClock(frozen_at=1_800_000_000.0)
+        numbers = [f"1199111{i:04d}" for i in range(len(outcomes))]
+        for number, outcome in zip(numbers, outcomes):
+            core.set_outcome(number, outcome)
+        who = core.fixture_principal("main")
+        core.submit(who, "mensagem", [Submission(n, "x") for n in numbers]
+                    + [Submission(numbers[0], "later", schedule_at=1_800_000_600.0)])
+        for step in (1, 2, 5, 600, 90_000, 200_000):
+            core.clock.advance(step)
+            core.tick(bulk=bulk)
+        histories.append([[(s, round(t, 3)) for s, t in m.states()] for m in core.messages()])
+    assert histories[0] == histories[1]
+    finals = [h[-1][0] for h in histories[0]]
+    assert finals == ["delivered", "undelivered", "sent", "delivered", "expired", "error", "invalid", "delivered"]
+
+
+@given(st.integers(min_value=1, max_value=2**63 - 1))
+@settings(max_examples=200, deadline=None)
+def test_protocols_name_their_message(message_id: int) -> None:
+    from smsconform.emulator.core.messages import Protocols
+
+    protocols = Protocols("secret")
+    digest = protocols.encode(message_id)
+    assert len(digest) == 32 and digest == digest.lower() and int(digest, 16) >= 0
+    assert protocols.decode(digest) == message_id
+    assert Protocols("another").decode(digest) != message_id
+    assert protocols.decode(digest[:-1] + ("0" if digest[-1] != "0" else "1")) != message_id

@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS campaigns (
     created_at REAL NOT NULL, callback_url TEXT, reference TEXT);
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL, user_id INTEGER NOT NULL, dialect TEXT NOT NULL,
-    hash TEXT NOT NULL UNIQUE, number TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL,
+    hash TEXT NOT NULL, number TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL,
     type INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, schedule_at REAL, state TEXT NOT NULL,
     next_at REAL, outcome TEXT NOT NULL DEFAULT 'delivered', operator TEXT, external_id TEXT,
     cost_centre INTEGER, campaign_id TEXT, campaign INTEGER, parts INTEGER NOT NULL, cost INTEGER NOT NULL,
@@ -78,6 +78,7 @@ class Store:
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.lock = threading.RLock()
+        self._depth = 0
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=OFF")
@@ -86,8 +87,17 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit; a transaction opened inside another joins it (the outer one commits)."""
         with self.lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.db
+                finally:
+                    self._depth -= 1
+                return
             self.db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield self.db
             except BaseException:
@@ -95,6 +105,8 @@ class Store:
                 raise
             else:
                 self.db.execute("COMMIT")
+            finally:
+                self._depth = 0
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

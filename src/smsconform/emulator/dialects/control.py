@@ -179,6 +179,9 @@ class Control:
     def messages(self, request: Request, body: dict[str, Any]) -> Any:
         q = dict(request.query)
         where, params = ["1=1"], []
+        if "hash" in q:  # protocols name their message id (core/messages.py Protocols): no index on hash
+            where.append("id = ?")
+            params.append(self.core.protocols.decode(q["hash"]) or 0)
         for key in ("hash", "number", "dialect", "state", "campaign_id"):
             if key in q:
                 where.append(f"{key} = ?")
