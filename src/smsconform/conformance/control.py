@@ -44,3 +44,6 @@ class ControlClient:
 
     def close(self) -> None:
         self.http.close()
+
+    def maintenance(self, dialects: list[str]) -> Any:
+        return self._call("POST", "/maintenance", {"dialects": dialects})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -13,6 +14,12 @@ from .base import HttpDialectClient, NotExercised, Result
 TEST_TEXT = "smsconform teste de conformidade"
 MD5 = re.compile(r"[0-9a-f]{32}")
 LISTS = ("crdtf", "cnnvl", "cnus", "crctn")
+
+
+def far_future() -> str:
+    """A schedule a day ahead in Brasília time, the providers' clock."""
+    brt = timezone(timedelta(hours=-3))
+    return (datetime.now(brt) + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class MensagemClient(HttpDialectClient):
@@ -55,13 +62,24 @@ class MensagemClient(HttpDialectClient):
             return {"id": created[0], "e": "qa@example.com"}
         raise NotExercised(f"no valid request is known for mensagem.{operation}")
 
-    def send_one(self, account: str = "main", **extra: Any) -> str:
-        """Send one message and return its MD5 protocol (used by flows that need an existing message)."""
-        exchange = self.call("send", {"n": self.number(), "m": TEST_TEXT, **extra}, account)
+    def send_one(self, account: str = "main", number: str | None = None, scheduled: bool = False,
+                 **extra: Any) -> str:
+        """Send one message and return its MD5 protocol (used by flows that need an existing message).
+
+        ``scheduled`` puts it a day ahead, so it stays waiting whatever the target's clock does."""
+        if scheduled:
+            extra.setdefault("d", far_future())
+        exchange = self.call("send", {"n": number or self.number(), "m": TEST_TEXT, **extra}, account)
         first = exchange.text.strip().split(";")
         if len(first) < 2 or first[0] != "1":
             raise AssertionError(f"could not send a message to build the state: {exchange.text!r}")
         return first[1]
+
+    def cancel_one(self, digest: str) -> None:
+        self.call("cacl", {"h": digest})
+
+    def hash_param(self, operation: str) -> str:
+        return "h"
 
     def result(self, operation: str, exchange: Exchange) -> Result:
         """The answer's code and text. A multi-line answer (mult) is read at its first refused line,

@@ -57,6 +57,8 @@ class Control:
             ("POST", "/faults"): self.add_fault,
             ("DELETE", "/faults"): self.clear_faults,
             ("GET", "/profile"): lambda r, b: self.core.profile,
+            ("GET", "/maintenance"): self.maintenance,
+            ("POST", "/maintenance"): self.set_maintenance,
         }
 
     def matches(self, request: Request) -> bool:
@@ -191,6 +193,18 @@ class Control:
                  "history": [{"state": s, "at": _iso(t)} for s, t in m.states()], "parts": m.parts,
                  "cost": m.cost, "kind": m.kind, "outcome": m.outcome, "external_id": m.external_id}
                 for m in msgs]
+
+    def maintenance(self, request: Request, body: dict[str, Any]) -> Any:
+        value = self.core.store.meta("maintenance") or ""
+        return {"dialects": [d for d in value.split(",") if d]}
+
+    def set_maintenance(self, request: Request, body: dict[str, Any]) -> Any:
+        """Put dialects under maintenance (speedmarket answers 100): {"dialects": ["speedmarket"]}, [] ends it."""
+        dialects = body.get("dialects", [])
+        if not isinstance(dialects, list) or not all(isinstance(d, str) for d in dialects):
+            raise BadRequest("dialects is a list of dialect names (or [\"all\"]); [] ends the maintenance")
+        self.core.store.set_meta("maintenance", ",".join(dialects))
+        return self.maintenance(request, body)
 
     def add_fault(self, request: Request, body: dict[str, Any]) -> Any:
         kind = body.get("kind")

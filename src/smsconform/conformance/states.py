@@ -1,0 +1,92 @@
+"""Build the state a code needs before its request (a catalog trigger's `state`), on any target.
+
+A state is built through the dialect's own operations (send a message to a number whose outcome is
+known, cancel it, create a login twice...) and, where time must pass or the provider must be put in a
+mode, through the target's control API. A target without one cannot reach those states: the rule is
+reported as not exercised.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from .clients.base import NotExercised
+from .triggers import Plan
+
+# message_<state>: the outcome fixture whose number reaches that state, and how long to let pass.
+MESSAGE_STATES: dict[str, tuple[str | None, float | None, bool]] = {
+    #  state        number fixture      seconds     scheduled far ahead
+    "waiting": (None, None, True),
+    "queued": (None, 1.5, False),
+    "sent": (None, 3.5, False),
+    "error": ("outcome_error", 3.5, False),
+    "invalid": ("outcome_invalid", 3.5, False),
+    "held": ("antifraud", None, False),
+    "cancelled": (None, None, True),
+}
+
+
+def _need_control(control: Any, state: str) -> Any:
+    if control is None:
+        raise NotExercised(f"state {state!r} needs a target with a control API (time.mode = \"control\")")
+    return control
+
+
+def message_state(client: Any, control: Any, state: str, operation: str) -> Plan:
+    """Send one message and bring it to ``state``; the operation then names it by its protocol."""
+    fixture, seconds, scheduled = MESSAGE_STATES[state]
+    if seconds is not None:
+        _need_control(control, state)
+    number = None
+    if fixture is not None:
+        number = client.target.fixtures.number(fixture)
+        if number is None:
+            raise NotExercised(f"the target profile has no fixture numbers.{fixture}")
+    send_one = getattr(client, "send_one", None)
+    if send_one is None:
+        raise NotExercised(f"the {client.dialect} client cannot send a message to build a state")
+    digest = send_one(number=number, scheduled=scheduled)
+    if state == "cancelled":
+        client.cancel_one(digest)
+    if seconds is not None:
+        control.advance(seconds)
+    return Plan(operation, "main", {**client.valid_request(operation), client.hash_param(operation): digest})
+
+
+def login_exists(client: Any, control: Any, state: str, operation: str) -> Plan:
+    params = client.valid_request(operation)
+    client.call(operation, params)  # the first registration succeeds; the plan repeats it
+    return Plan(operation, "main", params)
+
+
+@contextmanager
+def maintenance(client: Any, control: Any) -> Iterator[None]:
+    _need_control(control, "maintenance").maintenance([client.dialect])
+    try:
+        yield
+    finally:
+        control.maintenance([])
+
+
+BUILDERS: dict[str, Callable[[Any, Any, str, str], Plan]] = {
+    **{f"message_{name}": (lambda c, k, s, o, _n=name: message_state(c, k, _n, o)) for name in MESSAGE_STATES},
+    "login_exists": login_exists,
+    "cost_centre_exists": login_exists,
+}
+
+
+def plan_with_state(code: Any, client: Any, control: Any) -> tuple[Plan, Callable[[], Any]]:
+    """The request that reaches ``code`` once its state is built, and the context it must run in."""
+    state = code.trigger["state"]
+    if state == "maintenance":
+        return Plan(code.operation, "main", client.valid_request(code.operation)), lambda: maintenance(client, control)
+    builder = BUILDERS.get(state) or getattr(client, "build_state", None)
+    if builder is None:
+        raise NotExercised(f"no way to build state {state!r} for {code.id}")
+    plan = builder(client, control, state, code.operation)
+    return plan, _nothing
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
