@@ -130,3 +130,12 @@ def sms_control(sms_target: Target) -> Iterator[Any]:
     client = ControlClient(sms_target.time.control_url)
     yield client
     client.close()
+
+
+@pytest.fixture
+def sms_emulator() -> Iterator[Any]:
+    """The in-process emulator mock for client tests: httpx and requests calls to the emulator's address
+    are answered in process, with a frozen clock; the handle steers it (``advance``, ``control``)."""
+    from ..emulator.mock import emulator_mock_fixture
+
+    yield from emulator_mock_fixture()
