@@ -224,3 +224,15 @@ def test_every_accepted_message_survives_kill_9(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         process.wait(10)
     assert "stopped" in (process.stdout.read() if process.stdout else "")
+
+
+def test_the_journal_keeps_no_credential(http, control) -> None:
+    send(http, n=VALID[0], m="journal")
+    envelope = ('<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/'
+                'envelope/"><soap:Body><sendUnique xmlns="http://tempuri.org/"><Identificacao>d642dfa0</Identificacao>'
+                f'<Telefone>{VALID[0]}</Telefone><Mensagem>oi</Mensagem></sendUnique></soap:Body></soap:Envelope>')
+    http.post("/wbsapi.asmx", content=envelope, headers={"Content-Type": "text/xml; charset=utf-8",
+                                                         "SOAPAction": '"http://tempuri.org/sendUnique"'})
+    journal = control("GET", "/journal")
+    assert journal and "d642dfa0" not in str(journal)
+    assert ["u", "***"] in journal[0]["query"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import random
 import time
 import traceback
@@ -57,8 +58,16 @@ class Outcome:
     drop: bool = False
 
 
+_SOAP_SECRET = re.compile(r"(<(?:\w+:)?Identificacao>)[^<]*(</(?:\w+:)?Identificacao>)", re.IGNORECASE)
+
+
 def _redact(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs]
+
+
+def _redact_body(body: str) -> str:
+    """SOAP carries the credential in the body (wbsapi's Identificacao); JSON bodies carry none."""
+    return _SOAP_SECRET.sub(r"\1***\2", body)
 
 
 @dataclass
@@ -135,7 +144,7 @@ class EmulatorApp:
                 "method": request.method,
                 "path": request.path,
                 "query": _redact(request.query),
-                "body": body if request.content_type in ("application/json", "text/xml", "application/soap+xml")
+                "body": _redact_body(body) if request.content_type in ("application/json", "text/xml", "application/soap+xml")
                 else ("<form>" if body else ""),
                 "status": status,
                 "response": response.decode("utf-8", "replace"),

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -39,6 +39,7 @@ from ...contracts.yamlfile import load_yaml
 from ..core import Core, Refused
 from ..core.accounts import Principal
 from ..core.clock import BRT, local
+from ..core.inbox import Inbox
 from ..core.messages import KIND_BY_F, Accepted, Message, Submission
 from ..http import Request, Response, parse_pairs
 from .base import CodeBook
@@ -151,17 +152,18 @@ class ServiceDescription:
 
     def with_address(self, location: str) -> bytes:
         """The WSDL with every soap:address / soap12:address pointing at ``location``."""
-        tree = etree.fromstring(self.raw, _parser())
+        tree = etree.fromstring(self.raw, _parser(keep_comments=True))
         for ns in (WSDL_SOAP11, WSDL_SOAP12):
             for address in tree.iter(f"{{{ns}}}address"):
                 address.set("location", location)
         return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
 
 
-def _parser() -> etree.XMLParser:
+def _parser(*, keep_comments: bool = False) -> etree.XMLParser:
     """A hardened parser: no entity expansion, no network, no huge trees (XXE and entity bombs)."""
     return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
-                           dtd_validation=False, remove_comments=True, remove_pis=True)
+                           dtd_validation=False, remove_comments=not keep_comments,
+                           remove_pis=not keep_comments)
 
 
 # -- the dialect ------------------------------------------------------------------------------------
@@ -555,8 +557,6 @@ class Wbsapi:
         today = local(self.core.now()).replace(hour=0, minute=0, second=0, microsecond=0)
         start = today.timestamp() if start is None else start
         end = (today + timedelta(days=1)).timestamp() - 0.001 if end is None else end
-        from ..core.inbox import Inbox
-
         found = [mo for mo in Inbox(self.core).between(who.client_id, start, end) if again or not mo.fetched]
         if found:
             with self.core.store.transaction() as db:
@@ -595,9 +595,10 @@ class Wbsapi:
         """Each hash's status, at the time it entered it; another client's message is not found."""
         hashes = self._hashes("status", params)
         who = self._who(params)
-        marks = ",".join("?" * len(hashes))
-        found = {m.hash: m for m in self.core.messages(f"client_id = ? AND hash IN ({marks})",
-                                                        [who.client_id, *hashes], len(hashes))}
+        ids = [i for i in self.core.ids_for(hashes) if i is not None]  # a protocol names its message id
+        marks = ",".join("?" * len(ids))
+        found = {m.hash: m for m in self.core.messages(f"client_id = ? AND id IN ({marks})",
+                                                        [who.client_id, *ids], len(ids))} if ids else {}
         now = self.core.now()
         lines = []
         for digest in hashes:
@@ -607,7 +608,7 @@ class Wbsapi:
 
     def cancel(self, params: Params) -> str:
         """Cancel each hash; only a waiting message cancels (003 § Cancelamento de Mensagens), the others
-        answer their current status. The date is the command's, as cacl's."""
+        answer their current status. The date is the command's, as cacl's; one transaction for all."""
         hashes = self._hashes("cancel", params)
         who = self._who(params)
         now = self.core.now()
@@ -643,4 +644,4 @@ def build(app: Any) -> Wbsapi:
     return Wbsapi(app.core)
 
 
-__all__: Iterable[str] = ("Wbsapi", "ServiceDescription", "SoapFault", "build")
+__all__ = ["Wbsapi", "ServiceDescription", "SoapFault", "build"]

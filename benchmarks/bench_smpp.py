@@ -1,0 +1,215 @@
+"""submit_sm per second on one SMPP transceiver bind with a window of 10, against a running emulator.
+
+    .venv/bin/python benchmarks/bench_smpp.py [--messages 20000] [--window 10] [--receipts] [--frozen]
+                                              [--max-rate N] [--keep]
+
+Starts `smsconform emulator --port <free> --smpp-port <free> --db <tmp file>` in a subprocess (state on
+disk, as a user runs it), binds one transceiver with the demo account, sends a warm-up of 500, then
+`--messages` submit_sm (GSM 03.38, distinct valid numbers) keeping `--window` requests outstanding, and
+prints submit_sm per second, response latencies and the emulator's peak RSS (VmHWM). The ESME is a small
+asyncio client on the project's own PDU codec (smpplib is synchronous: one request at a time).
+`--receipts` asks for a delivery receipt on every message, acknowledges the deliver_sm as they come and
+waits (up to 60 s) for all of them (the clock runs, so messages move through their lifecycle in the same
+process, DELIVRD 8 s of clock after submission);
+`--frozen` measures intake alone. Target (issue 5): at least 2,000 submit_sm/s. Every response must be
+ESME_ROK (or ESME_RTHROTTLED, counted apart: the server throttles each bind above its max_rate, 5,000/s
+by default), or the run fails.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from smsconform.contracts import load_contracts
+from smsconform.emulator.smpp import pdu as p
+from smsconform.emulator.smpp.server import DEFAULT_MAX_RATE, MAX_RATE_ENV
+
+TARGET = 2_000
+DDDS = ("11", "21", "31", "41", "51", "61", "71", "81", "91")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def command() -> list[str]:
+    script = Path(sys.executable).with_name("smsconform")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "smsconform.cli"]
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the emulator exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(base + "/_emulator/health", timeout=1, trust_env=False).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit("the emulator did not start")
+
+
+class Esme:
+    """An asyncio ESME: requests go out while responses come back; at most `window` outstanding."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, window: int) -> None:
+        self.reader, self.writer = reader, writer
+        self.window = asyncio.Semaphore(window)
+        self.pending: dict[int, tuple[asyncio.Future[p.Pdu], float]] = {}
+        self.latencies: list[float] = []
+        self.receipts = 0
+        self.seq = 0
+        self.frames = p.FrameReader()
+        self.reading = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        while True:
+            data = await self.reader.read(65536)
+            if not data:
+                for future, _ in self.pending.values():
+                    if not future.done():
+                        future.set_exception(ConnectionError("the SMSC closed the connection"))
+                return
+            for frame in self.frames.feed(data):
+                pdu = p.decode(frame)
+                if pdu.command_id == p.CommandId.DELIVER_SM:
+                    self.receipts += 1
+                    self.writer.write(p.encode(pdu.response()))
+                    continue
+                entry = self.pending.pop(pdu.sequence_number, None)
+                if entry is not None:
+                    future, sent = entry
+                    self.latencies.append(time.perf_counter() - sent)
+                    future.set_result(pdu)
+                    self.window.release()
+
+    async def request(self, pdu: p.Pdu) -> p.Pdu:
+        await self.window.acquire()
+        self.seq += 1
+        pdu.sequence_number = self.seq
+        future: asyncio.Future[p.Pdu] = asyncio.get_running_loop().create_future()
+        self.pending[self.seq] = (future, time.perf_counter())
+        self.writer.write(p.encode(pdu))
+        return await future
+
+
+def submit_pdu(index: int, registered_delivery: int) -> p.Pdu:
+    number = f"55{DDDS[index % len(DDDS)]}98{index % 10_000_000:07d}"
+    return p.make("submit_sm", source_addr_ton=1, source_addr_npi=1, source_addr="5511930000000",
+                  dest_addr_ton=1, dest_addr_npi=1, destination_addr=number, data_coding=0,
+                  registered_delivery=registered_delivery,
+                  short_message=p.encode_text(f"Mensagem {index} do benchmark SMPP", 0))
+
+
+async def run(port: int, messages: int, window: int, receipts: bool) -> tuple[float, Esme, list[int]]:
+    account = load_contracts().emulator_profile["accounts"]["main"]
+    system_type = load_contracts().smpp["system_type"]["value"]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    esme = Esme(reader, writer, window)
+    bound = await esme.request(p.make("bind_transceiver", system_id=account["integration_user"],
+                                      password=account["password"], system_type=system_type,
+                                      interface_version=p.SMPP_VERSION_34))
+    if bound.command_status:
+        raise SystemExit(f"bind refused: 0x{bound.command_status:08X}")
+    rd = 1 if receipts else 0
+    await asyncio.gather(*(esme.request(submit_pdu(i, rd)) for i in range(500)))  # warm-up, not timed
+    esme.latencies.clear()
+    statuses: list[int] = []
+
+    async def one(i: int) -> None:
+        statuses.append((await esme.request(submit_pdu(500 + i, rd))).command_status)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(messages)))
+    elapsed = time.perf_counter() - started
+    if receipts:  # the lifecycle takes 8 s of clock to DELIVRD (contracts/emulator/lifecycle.yaml)
+        expected = 500 + statuses.count(0)
+        deadline = time.perf_counter() + 60
+        while esme.receipts < expected and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+        esme.receipts_done = time.perf_counter() - started  # type: ignore[attr-defined]
+        esme.receipts_expected = expected  # type: ignore[attr-defined]
+    await esme.request(p.make("unbind"))
+    writer.close()
+    return elapsed, esme, statuses
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20_000, help="timed submit_sm (default 20,000)")
+    parser.add_argument("--window", type=int, default=10, help="outstanding requests (default 10)")
+    parser.add_argument("--receipts", action="store_true", help="registered_delivery=1 on every message")
+    parser.add_argument("--frozen", action="store_true", help="freeze the clock: intake alone, no lifecycle")
+    parser.add_argument("--max-rate", type=float, help="the server's per-bind throttle, submit_sm/s "
+                        f"(default: the emulator's, {DEFAULT_MAX_RATE:,.0f}; set through {MAX_RATE_ENV})")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite file and print its path")
+    args = parser.parse_args()
+    env = dict(os.environ)
+    if args.max_rate:
+        env[MAX_RATE_ENV] = str(args.max_rate)
+
+    workdir = Path(tempfile.mkdtemp(prefix="smsconform-bench-"))
+    port, smpp_port = free_port(), free_port()
+    proc = subprocess.Popen([*command(), "emulator", "--port", str(port), "--smpp-port", str(smpp_port),
+                             "--db", str(workdir / "bench.sqlite3"), *(["--frozen"] if args.frozen else [])],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", proc)
+        elapsed, esme, statuses = asyncio.run(run(smpp_port, args.messages, args.window, args.receipts))
+        throttled = statuses.count(p.Status.ESME_RTHROTTLED)
+        failed = [s for s in statuses if s and s != p.Status.ESME_RTHROTTLED]
+        rate = (args.messages - throttled) / elapsed
+        lat = sorted(esme.latencies)
+        print(f"submit_sm: {args.messages:,} on one transceiver bind, window {args.window}, in {elapsed:.2f} s, "
+              f"clock {'frozen' if args.frozen else 'running'}, receipts {'on' if args.receipts else 'off'}")
+        print(f"  {rate:,.0f} submit_sm/s accepted (target {TARGET:,}: {'met' if rate >= TARGET else 'NOT met'})")
+        if throttled:
+            print(f"  {throttled:,} answered ESME_RTHROTTLED: above the server's per-bind max_rate "
+                  f"({args.messages / elapsed:,.0f} responses/s in all)")
+        print(f"  response latency: median {statistics.median(lat) * 1000:.2f} ms, "
+              f"p99 {lat[max(0, int(len(lat) * 0.99) - 1)] * 1000:.2f} ms, max {lat[-1] * 1000:.2f} ms")
+        if args.receipts:
+            print(f"  receipts: {esme.receipts:,} of {esme.receipts_expected:,} deliver_sm received and "  # type: ignore[attr-defined]
+                  f"acknowledged {esme.receipts_done:.1f} s after the first timed submit_sm")  # type: ignore[attr-defined]
+            if esme.receipts < esme.receipts_expected:  # type: ignore[attr-defined]
+                return 1
+        print(f"  emulator peak RSS: {peak_rss_mb(proc.pid):.0f} MiB")
+        if failed:
+            print(f"  {len(failed)} responses were not ESME_ROK (first 0x{failed[0]:08X})")
+            return 1
+        return 0 if rate >= TARGET else 1
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if args.keep:
+            print(f"  state kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,702 @@
+"""The SMPP 3.4 access of the mensagem provider (seed 003 § SMPP), on the same core as the HTTP dialects.
+
+An asyncio server an ESME binds to as it would to the provider's port 9500: system_id is the integration
+user, the password the account's, system_type as contracts/smpp/profile.yaml says. submit_sm goes through
+``core.submit(who, "smpp", ...)``, so credits, numbering rules, reserved numbers and the virtual clock are
+the HTTP dialects' own. Every wire decision that is a rule (statuses per refusal, the DLR code -> stat
+table, destination formats, data codings, the 600-character limit) is read from the profile and the
+catalog; the codec is :mod:`.pdu`.
+
+Why it is built this way:
+
+- Delivery receipts are driven by the status history. The core calls the "smpp" renderer on every status
+  change of a message sent here; the renderer maps the new core state to its DLR code (codes.yaml
+  ``smpp.dlr`` reasons) and the code to its receipt ``stat``/``message_state`` (the profile's DLR table),
+  builds the deliver_sm and stores it in the ``smpp_outbox`` table *in the core's own transaction*.
+  A pump pushes stored PDUs to a bound receiver or transceiver of the account and deletes each one when
+  its deliver_sm_resp says ESME_ROK. Nothing is lost when no receiver is bound, when a connection drops
+  with receipts in flight, or when the emulator restarts: they wait for the next bind.
+- registered_delivery (SMPP 3.4 § 5.2.17) decides which changes become receipts: 1 the final state, 2 a
+  final failure only, bit 0x10 the intermediate ones too. A change is final when the profile marks its
+  code final *and* the core will not move the message again: "accepted" (6) is final in SMPP's numbering
+  but a queued message still moves on, and an operator without handset DLR (outcome no_dlr) ends on
+  ENROUTE, which is not final, so no final receipt is ever sent for it, as with Oi and Sercomtel.
+- Long messages are reassembled before the core sees them (UDH IEI 0x00/0x08, sar_* TLVs, or a single
+  message_payload), so the core counts and bills the parts as carriers do, once per message. Each part
+  but the last is answered with an id of its own; the last part's id is the message's MD5 protocol, the
+  id its receipts carry and the HTTP and SOAP dialects know.
+- Throttling is per bind, on wall time (a token bucket of ``max_rate`` per second): rate limits protect a
+  real service from real load, which the virtual clock does not measure.
+- Several requests may be outstanding in both directions: requests are answered as they are read, and up
+  to ``window`` deliver_sm wait for their responses at once.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from ..core import Core, Refused
+from ..core import messages as m
+from ..core.accounts import Principal
+from ..core.clock import local
+from ..core.messages import Accepted, Message, Submission
+from . import pdu as p
+from .pdu import CommandId, Pdu, PduError, Status
+
+log = logging.getLogger("smsconform.emulator.smpp")
+
+DIALECT = "smpp"
+SMSC_SYSTEM_ID = "SMSCONFORM"
+"""The system_id of bind_*_resp (SMPP 3.4 § 4.1: it identifies the SMSC); the seed names none."""
+DEFAULT_MAX_RATE = 5000.0
+MAX_RATE_ENV = "SMSCONFORM_SMPP_MAX_RATE"
+"""submit_sm per second per bind above which ESME_RTHROTTLED is answered, when no max_rate is given."""
+DEFAULT_WINDOW = 10
+RESPONSE_TIMEOUT = 30.0
+"""Seconds a deliver_sm may wait for its response before it is taken back and offered again."""
+RETRY_SECONDS = (1, 2, 5, 10, 30, 60)
+"""Back-off after an ESME answers a deliver_sm with an error status (its application could not take it)."""
+PASSWORD_OCTETS = 8
+"""SMPP 3.4 § 4.1.1: a bind's password is at most 8 octets. The seed makes it the account's own password
+("Mesmo password da conta"), which the platform does not limit to 8 characters (cadus takes any), so a
+longer one is matched on the first 8 characters an ESME can send (inferred; smpplib, for one, cuts it)."""
+NUMBER_REASONS = frozenset({"bad_number", "bad_ddd", "prefix_ddd_mismatch", "bad_operator_prefix",
+                            "alpha_in_number", "invalid_record", "landline"})
+"""Refusals of the destination number (89-92, 95, 96 in the HTTP API): codes.yaml answers them all with
+the submit_sm code of reason bad_number (ESME_RINVDSTADR)."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS smpp_messages (
+    message_id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL, registered_delivery INTEGER NOT NULL,
+    source_addr TEXT NOT NULL, source_ton INTEGER NOT NULL, source_npi INTEGER NOT NULL,
+    dest_addr TEXT NOT NULL, dest_ton INTEGER NOT NULL, dest_npi INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS smpp_outbox (
+    id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL, kind TEXT NOT NULL, message_id INTEGER,
+    pdu BLOB NOT NULL, created_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, retry_at REAL);
+CREATE INDEX IF NOT EXISTS smpp_outbox_client ON smpp_outbox (client_id, id);
+"""
+
+
+class SubmitRefused(Exception):
+    """A submit_sm answered with an error command_status."""
+
+    def __init__(self, status: int, detail: str = "") -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+# -- the access profile -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Dlr:
+    """One row of the DLR table: the provider's code, its receipt stat and 3.4 message_state."""
+
+    code: int
+    stat: str
+    message_state: int
+    final: bool
+    success: bool
+
+
+@dataclass(frozen=True)
+class Address:
+    ton: int
+    npi: int
+    pattern: re.Pattern[str]
+
+
+class Profile:
+    """contracts/smpp/profile.yaml and the catalog's smpp codes, as the server needs them."""
+
+    def __init__(self, core: Core) -> None:
+        raw = core.contracts.smpp
+        catalog = core.contracts.catalog
+        version = raw["version"]
+        self.interface_version = int(version["interface_version"])
+        self.accepted_versions = frozenset(int(v) for v in version.get("accepted_interface_versions",
+                                                                         [self.interface_version]))
+        self.system_type = str(raw["system_type"]["value"])
+        self.system_type_exact = raw["system_type"].get("match", "exact") == "exact"
+        self.system_type_refusal = _status(raw["system_type"].get("refused_with", "ESME_RINVSYSTYP"))
+        dest = raw["destination_address"]
+        self.destinations = tuple(Address(int(f["ton"]), int(f["npi"]), re.compile(f["pattern"]))
+                                  for f in dest["formats"])
+        self.destination_refusal = _status(dest.get("refused_with", "ESME_RINVDSTADR"))
+        coding = raw["data_coding"]
+        self.codings = frozenset(int(c["value"]) for c in coding["offered"])
+        self.coding_refusal = _status(str(coding.get("other_values", "ESME_RSUBMITFAIL")).split()[-1])
+        self.undecodable = _status(str(coding.get("undecodable_text", "ESME_RSUBMITFAIL")).split()[-1])
+        length = raw.get("message_length", {})
+        limit = next((lim for lim in catalog.limits if lim.dialect == DIALECT and "submit_sm" in lim.operations
+                      and lim.unit == "chars"), None)
+        self.max_chars = int(limit.max if limit and limit.max is not None else length.get("max_chars", 600))
+        self.length_refusal = _status(length.get("refused_with", "ESME_RINVMSGLEN"))
+        self.statuses: dict[str, dict[str, int]] = {
+            op: {reason: _status(name) for reason, name in table.items() if str(name).startswith("ESME_")}
+            for op, table in raw["command_status"].items()
+            if isinstance(table, dict) and op not in ("source", "note")
+        }
+        success = {c.code: c.success for c in catalog.operation_codes(DIALECT, "dlr")}
+        self.dlr_by_code = {
+            int(row["code"]): Dlr(int(row["code"]), str(row["stat"]), int(row["message_state"]),
+                                  bool(row["final"]), success.get(str(row["code"]), False))
+            for row in raw["dlr"]["codes"]
+        }
+        self._catalog = catalog
+
+    def status(self, operation: str, reason: str, default: str = "ESME_RSUBMITFAIL") -> int:
+        table = self.statuses.get(operation, {})
+        if reason in table:
+            return table[reason]
+        if reason in NUMBER_REASONS and "bad_number" in table:
+            return table["bad_number"]
+        try:  # the catalog's own code for the reason (e.g. smpp.submit_sm rate_limited -> ESME_RTHROTTLED)
+            return int(self._catalog.by_reason(DIALECT, operation, reason).code, 16)
+        except (KeyError, ValueError):
+            return _status(default)
+
+    def dlr(self, state: str) -> Dlr | None:
+        """The DLR row a core state is reported as (codes.yaml smpp.dlr reasons are core state names)."""
+        try:
+            code = int(self._catalog.by_reason(DIALECT, "dlr", state).code)
+        except (KeyError, ValueError):
+            return None
+        return self.dlr_by_code.get(code)
+
+
+def _status(name: str | int) -> int:
+    return int(name) if isinstance(name, int) else int(Status[str(name)])
+
+
+# -- one connection ---------------------------------------------------------------------------------
+
+BIND_KINDS = {
+    CommandId.BIND_TRANSMITTER: "transmitter",
+    CommandId.BIND_RECEIVER: "receiver",
+    CommandId.BIND_TRANSCEIVER: "transceiver",
+}
+
+
+@dataclass(eq=False)
+class Session:
+    """One ESME connection: its bind, its sequence numbers, its window and its rate budget."""
+
+    id: int
+    writer: asyncio.StreamWriter
+    max_rate: float
+    bound: str | None = None
+    who: Principal | None = None
+    closing: bool = False
+    frames: p.FrameReader = field(default_factory=p.FrameReader)
+    reassembler: p.Reassembler = field(default_factory=p.Reassembler)
+    inflight: dict[int, tuple[int, float]] = field(default_factory=dict)  # seq -> (outbox id, sent at)
+    _seq: int = 0
+    _tokens: float = -1.0
+    _refilled: float = field(default_factory=time.monotonic)
+
+    @property
+    def can_transmit(self) -> bool:
+        return self.bound in ("transmitter", "transceiver")
+
+    @property
+    def can_receive(self) -> bool:
+        return self.bound in ("receiver", "transceiver")
+
+    def next_sequence(self) -> int:
+        self._seq = self._seq % 0x7FFFFFFF + 1
+        return self._seq
+
+    def allow(self) -> bool:
+        """Token bucket: ``max_rate`` requests per second, bursts up to one second's worth."""
+        now = time.monotonic()
+        capacity = max(1.0, self.max_rate)
+        if self._tokens < 0:
+            self._tokens = capacity
+        self._tokens = min(capacity, self._tokens + (now - self._refilled) * self.max_rate)
+        self._refilled = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
+
+    def send(self, pdu: Pdu) -> None:
+        if not self.writer.is_closing():
+            self.writer.write(p.encode(pdu))
+
+    def send_raw(self, data: bytes) -> None:
+        if not self.writer.is_closing():
+            self.writer.write(data)
+
+
+# -- the server -------------------------------------------------------------------------------------
+
+class SmppServer:
+    """``await start()`` listens (port 0 picks a free one, then ``.port`` tells it); ``await stop()``."""
+
+    def __init__(self, core: Core, host: str = "127.0.0.1", port: int = 9500, *,
+                 max_rate: float | None = None, window: int = DEFAULT_WINDOW) -> None:
+        self.core = core
+        self.host = host
+        self.port = port
+        if max_rate is None:  # the environment sets it for an emulator started by the CLI
+            max_rate = float(os.environ.get(MAX_RATE_ENV) or DEFAULT_MAX_RATE)
+        self.max_rate = float(max_rate)
+        self.window = max(1, int(window))
+        self.profile = Profile(core)
+        self.sessions: set[Session] = set()
+        self._ids = itertools.count(1)
+        self._parts = itertools.count(1)
+        self._inflight: set[int] = set()
+        self._server: asyncio.base_events.Server | None = None
+        self._pump_task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._handlers: dict[int, Callable[[Session, Pdu], None]] = {
+            CommandId.BIND_TRANSMITTER: self._bind, CommandId.BIND_RECEIVER: self._bind,
+            CommandId.BIND_TRANSCEIVER: self._bind, CommandId.SUBMIT_SM: lambda s, q: self._submit_batch(s, [q]),
+            CommandId.ENQUIRE_LINK: self._enquire_link, CommandId.UNBIND: self._unbind,
+            CommandId.DELIVER_SM_RESP: self._delivered, CommandId.GENERIC_NACK: self._nacked,
+            CommandId.UNBIND_RESP: self._unbind_resp, CommandId.ENQUIRE_LINK_RESP: lambda s, q: None,
+        }
+        self.core.store.db.executescript(SCHEMA)
+        core.renderers[DIALECT] = self._render_receipt
+        core.renderers[f"{DIALECT}:mo"] = self._render_mo
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._wake = asyncio.Event()
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._pump_task = asyncio.create_task(self._pump())
+        self._wake.set()  # receipts stored before a restart wait for a bind
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for session in list(self.sessions):
+            session.closing = True
+            session.writer.close()
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+            try:
+                await self._pump_task
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self._server is not None:
+            await self._server.wait_closed()
+        self._loop = None
+
+    # -- a connection ---------------------------------------------------------------------------------
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        session = Session(next(self._ids), writer, self.max_rate)
+        self.sessions.add(session)
+        try:
+            while not session.closing:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                try:
+                    frames = session.frames.feed(data)
+                except PduError as err:  # a command_length that loses the stream: nack, then close
+                    session.send(p.generic_nack(err.sequence_number, err.status))
+                    session.closing = True
+                    frames = []
+                self._handle_frames(session, frames)
+                await writer.drain()
+        except (ConnectionError, OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            await self._drop(session)
+
+    async def _drop(self, session: Session) -> None:
+        """A connection ends (unbind, a drop, a stop): its receipts in flight go back to the outbox."""
+        self.sessions.discard(session)
+        for outbox_id, _ in session.inflight.values():
+            self._inflight.discard(outbox_id)
+        session.inflight.clear()
+        session.bound = None
+        self._notify()
+        try:
+            session.writer.close()
+            await session.writer.wait_closed()
+        except (ConnectionError, OSError):
+            pass
+
+    def _handle_frames(self, session: Session, frames: list[bytes]) -> None:
+        """The PDUs of one read, in order; consecutive submit_sm are accepted as one batch (one core
+        transaction for all of them, answered in order), which is what a window of outstanding requests
+        makes possible."""
+        batch: list[Pdu] = []
+        for frame in frames:
+            if session.closing:
+                break
+            try:
+                pdu = p.decode(frame)
+            except PduError as err:
+                self._submit_batch(session, batch)
+                batch = []
+                session.send(p.error_response(err))
+                continue
+            if pdu.command_id == CommandId.SUBMIT_SM:
+                batch.append(pdu)
+                continue
+            self._submit_batch(session, batch)
+            batch = []
+            self._dispatch(session, pdu)
+        self._submit_batch(session, batch)
+
+    def _dispatch(self, session: Session, pdu: Pdu) -> None:
+        handler = self._handlers.get(pdu.command_id)
+        if handler is None:
+            if not pdu.is_response:  # a PDU only an SMSC sends (deliver_sm, *_resp of ours we never sent)
+                session.send(p.generic_nack(pdu.sequence_number, Status.ESME_RINVCMDID))
+            return
+        try:
+            handler(session, pdu)
+        except Exception:  # never a dead connection for one bad PDU: log it, answer a system error
+            log.exception("SMPP %s failed", pdu.name)
+            if not pdu.is_response:
+                session.send(pdu.response(self.profile.status("submit_sm", "retry", "ESME_RSYSERR")))
+
+    # -- bind, enquire_link, unbind -------------------------------------------------------------------
+    def _bind(self, session: Session, pdu: Pdu) -> None:
+        refusal = self._check_bind(session, pdu)
+        if refusal is not None:
+            session.send(pdu.response(refusal))
+            return
+        session.bound = BIND_KINDS[CommandId(pdu.command_id)]
+        session.send(pdu.response(system_id=SMSC_SYSTEM_ID,
+                                  tlvs={p.Tag.SC_INTERFACE_VERSION: self.profile.interface_version}))
+        if session.can_receive:
+            self._notify()
+
+    def _check_bind(self, session: Session, pdu: Pdu) -> int | None:
+        """The bind's refusal status, or None; sets ``session.who`` on success. The password is checked
+        before the account's state, so a disabled account tells nothing to a wrong password."""
+        status = self.profile.status
+        if session.bound is not None:
+            return status("bind", "already_bound", "ESME_RALYBND")
+        if pdu["interface_version"] not in self.profile.accepted_versions:
+            return status("bind", "interface_version", "ESME_RBINDFAIL")
+        system_type = str(pdu["system_type"])
+        expected = self.profile.system_type
+        if (system_type != expected if self.profile.system_type_exact else system_type.lower() != expected.lower()):
+            return self.profile.system_type_refusal
+        row = self.core.store.db.execute("SELECT login, password FROM users WHERE integration_user = ?",
+                                         (str(pdu["system_id"]).strip().lower(),)).fetchone()
+        if row is None:
+            return status("bind", "user_not_found", "ESME_RINVSYSID")
+        login, stored = row[0], row[1]
+        given = str(pdu["password"])
+        if len(stored) > PASSWORD_OCTETS and given == stored[:PASSWORD_OCTETS]:
+            given = stored
+        try:
+            who = self.core.accounts.by_login(login, given)
+        except Refused as refusal:
+            return status("bind", refusal.reason, "ESME_RBINDFAIL")
+        if who.blocked:
+            return status("bind", "blocked_account", "ESME_RBINDFAIL")
+        session.who = who
+        return None
+
+    def _enquire_link(self, session: Session, pdu: Pdu) -> None:
+        session.send(pdu.response())
+
+    def _unbind(self, session: Session, pdu: Pdu) -> None:
+        if session.bound is None:
+            session.send(pdu.response(self.profile.status("submit_sm", "not_bound", "ESME_RINVBNDSTS")))
+            return
+        session.send(pdu.response())
+        session.closing = True
+
+    def _unbind_resp(self, session: Session, pdu: Pdu) -> None:
+        session.closing = True
+
+    # -- submit_sm ------------------------------------------------------------------------------------
+    def _submit_batch(self, session: Session, pdus: list[Pdu]) -> None:
+        """Answer submit_sm PDUs in order: each is checked and reassembled on its own, the whole messages
+        among them go to the core together, and their protocols are recorded for receipts and replies."""
+        if not pdus:
+            return
+        try:
+            answers: list[Pdu | tuple[Pdu, Submission]] = [self._prepare(session, q) for q in pdus]
+            pending = [(i, a) for i, a in enumerate(answers) if isinstance(a, tuple)]
+            if pending:
+                results = self._submit_items(session, [item for _, (_, item) in pending])
+                rows = []
+                for (i, (pdu, _)), result in zip(pending, results):
+                    if isinstance(result, Refused):
+                        answers[i] = pdu.response(self.profile.status("submit_sm", result.reason))
+                    else:
+                        answers[i] = pdu.response(message_id=result.hash)
+                        rows.append((result.id, session.who.client_id, int(pdu["registered_delivery"]),  # type: ignore[union-attr]
+                                     str(pdu["source_addr"]), int(pdu["source_addr_ton"]),
+                                     int(pdu["source_addr_npi"]), str(pdu["destination_addr"]),
+                                     int(pdu["dest_addr_ton"]), int(pdu["dest_addr_npi"])))
+                if rows:
+                    with self.core.store.transaction() as db:
+                        db.executemany("INSERT OR REPLACE INTO smpp_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        except Exception:  # never a dead connection for a failure of ours: a system error for each
+            log.exception("SMPP submit_sm failed")
+            retry = self.profile.status("submit_sm", "retry", "ESME_RSYSERR")
+            answers = [q.response(retry) for q in pdus]
+        session.send_raw(b"".join(p.encode(answer) for answer in answers))  # type: ignore[arg-type]
+
+    def _submit_items(self, session: Session, items: list[Submission]) -> list[Accepted | Refused]:
+        """One core call for the batch; the core refuses a batch whose cost exceeds the balance whole, but
+        these are separate requests, so then each is submitted alone and judged on its own."""
+        who = session.who
+        assert who is not None
+        try:
+            return self.core.submit(who, DIALECT, items)
+        except Refused as refusal:
+            if len(items) == 1:
+                return [refusal]
+        results: list[Accepted | Refused] = []
+        for item in items:
+            try:
+                results.extend(self.core.submit(who, DIALECT, [item]))
+            except Refused as refusal:
+                results.append(refusal)
+        return results
+
+    def _prepare(self, session: Session, pdu: Pdu) -> Pdu | tuple[Pdu, Submission]:
+        """A submit_sm's immediate answer (a refusal, or the id of a part that does not complete its
+        message), or the whole message to submit."""
+        status = self.profile.status
+        if not session.can_transmit or session.who is None:
+            return pdu.response(status("submit_sm", "not_bound", "ESME_RINVBNDSTS"))
+        if not session.allow():
+            return pdu.response(status("submit_sm", "throttled", "ESME_RTHROTTLED"))
+        try:
+            item = self._accept(session, pdu)
+        except SubmitRefused as refused:
+            return pdu.response(refused.status)
+        if isinstance(item, str):
+            return pdu.response(message_id=item)
+        return pdu, item
+
+    def _accept(self, session: Session, pdu: Pdu) -> Submission | str:
+        """Validate and reassemble one submit_sm: the whole message, or the id answering a part."""
+        profile = self.profile
+        coding = int(pdu["data_coding"])
+        if coding not in profile.codings:
+            raise SubmitRefused(profile.coding_refusal, f"data_coding {coding}")
+        number = self._destination(pdu)
+        try:
+            data = p.user_data(pdu)
+        except PduError as err:
+            raise SubmitRefused(err.status, err.detail) from None
+        try:
+            if int(pdu["esm_class"]) & p.ESM_UDHI:
+                concat, body = p.parse_udh(data)
+            else:
+                concat, body = p.sar_concat(pdu), data
+            if concat is not None and concat.total > 1:
+                key = (pdu["source_addr"], pdu["destination_addr"], coding)
+                whole = session.reassembler.add(key, concat, body)
+                if whole is None:
+                    return hashlib.md5(f"{self.core.secret}:smpp-part:{next(self._parts)}".encode()).hexdigest()
+                body = whole
+            text = p.decode_text(body, coding)
+        except p.CodingError as err:
+            raise SubmitRefused(profile.undecodable, str(err)) from None
+        if not text.strip():
+            raise SubmitRefused(profile.status("submit_sm", "empty_message", "ESME_RINVMSGLEN"))
+        if len(text) > profile.max_chars:
+            raise SubmitRefused(profile.status("submit_sm", "too_many_chars", "ESME_RINVMSGLEN"))
+        schedule_at = _schedule(str(pdu["schedule_delivery_time"]), self.core.now())
+        return Submission(number, text, kind="long", type=0, schedule_at=schedule_at)
+
+    def _destination(self, pdu: Pdu) -> str:
+        """The national number (DDD first) of a destination in one of the profile's formats."""
+        ton, npi, addr = int(pdu["dest_addr_ton"]), int(pdu["dest_addr_npi"]), str(pdu["destination_addr"])
+        for fmt in self.profile.destinations:
+            if fmt.ton == ton and fmt.npi == npi and fmt.pattern.match(addr):
+                return addr[2:] if ton == 1 and addr.startswith("55") else addr
+        raise SubmitRefused(self.profile.destination_refusal, f"destination {ton}/{npi}/{addr}")
+
+    # -- receipts and MO: rendering (called by the core, in its transaction) --------------------------
+    def _render_receipt(self, core: Core, msg: Message, state: str, at: float) -> list[Any]:
+        row = core.store.db.execute("SELECT * FROM smpp_messages WHERE message_id = ?", (msg.id,)).fetchone()
+        if row is None:
+            return []
+        wanted = row["registered_delivery"]
+        dlr = self.profile.dlr(state)
+        if dlr is None or not wanted & 0x13:
+            return []
+        final = dlr.final and msg.next_at is None
+        if final:
+            mode = wanted & 0x03
+            if not (mode == 1 or (mode == 2 and not dlr.success)):
+                return []
+        elif not wanted & 0x10:
+            return []
+        receipt = p.DeliveryReceipt(
+            id=msg.hash, sub=1, dlvrd=1 if state == m.DELIVERED else 0,
+            submit_date=local(msg.created_at).replace(tzinfo=None), done_date=local(at).replace(tzinfo=None),
+            stat=dlr.stat, err=dlr.code, text=msg.text)
+        pdu = p.receipt_pdu(0, receipt, message_state=dlr.message_state, source_addr=row["dest_addr"],
+                            destination_addr=row["source_addr"], source_ton=row["dest_ton"],
+                            source_npi=row["dest_npi"], dest_ton=row["source_ton"], dest_npi=row["source_npi"])
+        self._store(core, msg.client_id, "receipt", msg.id, pdu, at)
+        return []
+
+    def _render_mo(self, core: Core, mo: dict[str, Any], state: str, at: float) -> list[Any]:
+        """A reply as deliver_sm: from the handset to the address the ESME sent the original from (when
+        it was sent here), in the number form the ESME used; short_message when it fits one SMS, else
+        message_payload."""
+        original: Message | None = mo.get("original")
+        row = None
+        if original is not None:
+            row = core.store.db.execute("SELECT * FROM smpp_messages WHERE message_id = ?",
+                                        (original.id,)).fetchone()
+        number = str(mo["number"])
+        if row is not None and row["dest_ton"] != 1:
+            source, source_ton, source_npi = number, row["dest_ton"], row["dest_npi"]
+        else:
+            source, source_ton, source_npi = "55" + number, 1, 1
+        destination = row["source_addr"] if row is not None else ""
+        dest_ton, dest_npi = (row["source_ton"], row["source_npi"]) if row is not None else (1, 1)
+        text = str(mo["text"])
+        coding = p.choose_coding(text)
+        data = p.encode_text(text, coding)
+        single = len(p.split_text(text, coding, 0)) == 1
+        pdu = p.make(CommandId.DELIVER_SM, 0, source_addr_ton=source_ton, source_addr_npi=source_npi,
+                     source_addr=source, dest_addr_ton=dest_ton, dest_addr_npi=dest_npi,
+                     destination_addr=destination, data_coding=coding,
+                     short_message=data if single else b"",
+                     tlvs=None if single else {p.Tag.MESSAGE_PAYLOAD: data})
+        self._store(core, int(mo["client_id"]), "mo", original.id if original else None, pdu, at)
+        return []
+
+    def _store(self, core: Core, client_id: int, kind: str, message_id: int | None, pdu: Pdu, at: float) -> None:
+        core.store.db.execute(
+            "INSERT INTO smpp_outbox (client_id, kind, message_id, pdu, created_at) VALUES (?, ?, ?, ?, ?)",
+            (client_id, kind, message_id, p.encode(pdu), at))
+        self._notify()
+
+    def _notify(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            wake.set()
+        else:
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:  # the loop is closed: the rows wait in the outbox for the next start
+                pass
+
+    # -- receipts and MO: delivery --------------------------------------------------------------------
+    async def _pump(self) -> None:
+        assert self._wake is not None
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                self._expire_inflight()
+                self._deliver()
+            except Exception:  # keep pushing; a failure is logged and the rows retried next turn
+                log.exception("SMPP outbox delivery failed")
+            await asyncio.sleep(0)
+
+    def _expire_inflight(self) -> None:
+        limit = time.monotonic() - RESPONSE_TIMEOUT
+        for session in list(self.sessions):
+            for seq, (outbox_id, sent) in list(session.inflight.items()):
+                if sent < limit:
+                    del session.inflight[seq]
+                    self._inflight.discard(outbox_id)
+
+    def _deliver(self) -> None:
+        """Offer stored deliver_sm to the receiving sessions of their accounts, window permitting."""
+        receivers: dict[int, list[Session]] = {}
+        for session in self.sessions:
+            if session.can_receive and session.who is not None and not session.closing:
+                receivers.setdefault(session.who.client_id, []).append(session)
+        db = self.core.store.db
+        now = time.time()
+        for client_id, sessions in receivers.items():
+            free = sum(self.window - len(s.inflight) for s in sessions)
+            if free <= 0:
+                continue
+            rows = db.execute(
+                "SELECT id, pdu FROM smpp_outbox WHERE client_id = ? AND (retry_at IS NULL OR retry_at <= ?)"
+                " ORDER BY id LIMIT ?", (client_id, now, free + len(self._inflight))).fetchall()
+            targets = itertools.cycle(sessions)
+            for row in rows:
+                if row["id"] in self._inflight:
+                    continue
+                session = next((s for s in itertools.islice(targets, len(sessions))
+                                if len(s.inflight) < self.window), None)
+                if session is None:
+                    break
+                seq = session.next_sequence()
+                data = bytes(row["pdu"])
+                session.send_raw(data[:12] + seq.to_bytes(4, "big") + data[16:])
+                session.inflight[seq] = (row["id"], time.monotonic())
+                self._inflight.add(row["id"])
+
+    def _delivered(self, session: Session, pdu: Pdu) -> None:
+        entry = session.inflight.pop(pdu.sequence_number, None)
+        if entry is None:
+            return
+        outbox_id, _ = entry
+        self._inflight.discard(outbox_id)
+        db = self.core.store.db
+        if pdu.command_status == Status.ESME_ROK:
+            db.execute("DELETE FROM smpp_outbox WHERE id = ?", (outbox_id,))
+        else:
+            attempts = (db.execute("SELECT attempts FROM smpp_outbox WHERE id = ?", (outbox_id,)).fetchone()
+                        or (0,))[0] + 1
+            delay = RETRY_SECONDS[min(attempts - 1, len(RETRY_SECONDS) - 1)]
+            db.execute("UPDATE smpp_outbox SET attempts = ?, retry_at = ? WHERE id = ?",
+                       (attempts, time.time() + delay, outbox_id))
+        self._notify()
+
+    def _nacked(self, session: Session, pdu: Pdu) -> None:
+        """An ESME's generic_nack of one of our deliver_sm: a failed delivery, retried later."""
+        if pdu.sequence_number in session.inflight:
+            self._delivered(session, Pdu(CommandId.DELIVER_SM_RESP, pdu.sequence_number,
+                                         pdu.command_status or Status.ESME_RSYSERR))
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+def _schedule(value: str, now: float) -> float | None:
+    """schedule_delivery_time (SMPP 3.4 § 7.1.1, YYMMDDhhmmsstnnp) as epoch seconds: absolute with its
+    quarter-hour offset, or relative ("R") to now. The codec has checked the shape."""
+    if not value:
+        return None
+    try:
+        fields = [int(value[i:i + 2]) for i in range(0, 12, 2)]
+        tenths, quarters, sign = int(value[12]), int(value[13:15]), value[15]
+        if sign == "R":
+            years, months, days, hours, minutes, seconds = fields
+            return now + timedelta(days=years * 365 + months * 30 + days, hours=hours, minutes=minutes,
+                                   seconds=seconds).total_seconds()
+        offset = timedelta(minutes=15 * quarters) * (-1 if sign == "-" else 1)
+        year, month, day, hour, minute, second = fields
+        moment = datetime(2000 + year, month, day, hour, minute, second, tenths * 100000, timezone(offset))
+        return moment.timestamp()
+    except (ValueError, IndexError):
+        raise SubmitRefused(Status.ESME_RINVSCHED, f"schedule_delivery_time {value!r}") from None
+
+
+__all__ = ["SmppServer", "Profile", "Session"]
