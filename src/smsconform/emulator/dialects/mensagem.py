@@ -59,8 +59,12 @@ class Mensagem:
             return Response.text(self.error(function, refusal.reason))
 
     def failure(self, request: Request) -> Response:
+        """The documented 'try again' answer; it must not fail itself, whatever the operation documents."""
         function = request.path[len(PREFIX):].strip("/").lower()
-        return Response.text(self.error(function if function in self.functions else "send", "retry"))
+        try:
+            return Response.text(self.error(function if function in self.functions else "send", "retry"))
+        except KeyError:
+            return Response.text(self.error("send", "retry"))
 
     # -- rendering ------------------------------------------------------------------------------------
     def error(self, operation: str, reason: str) -> str:
@@ -191,8 +195,6 @@ class Mensagem:
     def cacl(self, params: dict[str, str]) -> str:
         who = self._who(params)
         hashes = [h.strip() for h in params.get("h", "").split(";") if h.strip()]
-        if not hashes:
-            raise Refused("bad_layout", "h")
         now = _stamp(self.core.now())
         lines = []
         with self.core.store.transaction():
@@ -299,14 +301,14 @@ class Mensagem:
     def _checked(self, operation: str, param: str, value: str) -> str:
         limit = self.codes.limit(operation, param, "chars")
         if limit and limit.max is not None and len(value) > limit.max:
-            raise Refused("invalid_record", param)
+            raise Refused("retry", f"{param}: {len(value)} characters cannot be stored")
         return value
 
     def cict(self, params: dict[str, str]) -> str:
         who = self._who(params)
         name = self._checked("cict", "d", params.get("d", "").strip())
         if not name:
-            raise Refused("invalid_record", "d")
+            raise Refused("retry", "an empty name cannot be stored")
         emails = self._checked("cict", "e", params.get("e", "").strip())
         with self.core.store.transaction():
             centre = self.core.accounts.add_cost_centre(who.client_id, name, emails)
