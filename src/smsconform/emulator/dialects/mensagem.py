@@ -195,6 +195,8 @@ class Mensagem:
     def cacl(self, params: dict[str, str]) -> str:
         who = self._who(params)
         hashes = [h.strip() for h in params.get("h", "").split(";") if h.strip()]
+        if not hashes:
+            raise Refused("bad_layout", "h")
         now = _stamp(self.core.now())
         lines = []
         with self.core.store.transaction():
