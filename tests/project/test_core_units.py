@@ -43,6 +43,8 @@ def test_gsm_text_never_counts_as_ucs2(text: str) -> None:
     ("number", "reason"),
     [
         ("1198765432a", "alpha_in_number"),
+        ("1198765432²", "alpha_in_number"),         # str.isdigit() says yes; int() and carriers say no
+        ("١١٩٨٧٦٥٤٣٢١", "alpha_in_number"),
         ("119876543", "invalid_record"),
         ("119876543210", "invalid_record"),
         ("20987654321", "bad_ddd"),

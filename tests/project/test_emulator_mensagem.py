@@ -134,6 +134,8 @@ def test_bad_input_never_gets_a_5xx(http) -> None:
     assert huge.text == "84;QUANTIDADE MAXIMA DE CARACTERES EXCEDIDA"
     latin1 = http.get("/sms/send?u=d642dfa0&n=11991110001&m=a%E7%E3o")  # ISO-8859-1 client
     assert latin1.text.startswith("1;")
+    assert send(http, n=VALID[0], m="x", f="²") == "83;MODALIDADE DE ENVIO NAO PERMITIDA"
+    assert send(http, n=VALID[0], m="x", id="não-uuid") == "95;REGISTRO INVALIDO"
 
 
 class FlakyReceiver(http.server.BaseHTTPRequestHandler):

@@ -7,7 +7,12 @@ from typing import Any
 
 from .refusal import Refused
 
-_NON_DIGIT = re.compile(r"\D")
+_NON_DIGIT = re.compile(r"[^0-9]")
+
+
+def is_digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes "²" and other scripts' digits, which int() refuses."""
+    return text.isascii() and text.isdigit()
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ class Numbering:
         number = self.cleanup(raw) if cleanup else raw.strip()
         if not number:
             raise Refused("invalid_record", "empty number")
-        if not number.isdigit():
+        if not is_digits(number):
             raise Refused("alpha_in_number", number)
         if len(number) not in (10, 11):
             raise Refused("invalid_record", f"{len(number)} digits")

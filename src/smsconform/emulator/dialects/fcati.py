@@ -20,6 +20,7 @@ from ..core.accounts import Principal
 from ..core.messages import Submission
 from ..http import Request, Response
 from .base import CodeBook
+from ..core.numbers import is_digits
 
 NAME = "fcati"
 PATHS = ("/webhook/api-sms", "/webhook/api-sms/")
@@ -106,7 +107,7 @@ class Fcati:
             raise Refused("malformed", "recipient")
         recipient = str(raw).strip()
         low, high = int(self._recipient.min or 12), int(self._recipient.max or 13)
-        if not recipient.isdigit() or not low <= len(recipient) <= high or not recipient.startswith(COUNTRY_CODE):
+        if not is_digits(recipient) or not low <= len(recipient) <= high or not recipient.startswith(COUNTRY_CODE):
             raise Refused("malformed", f"recipient {recipient!r}")
         return recipient[len(COUNTRY_CODE):]
 

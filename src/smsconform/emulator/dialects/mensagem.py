@@ -12,10 +12,12 @@ from ..core.clock import local, parse_local
 from ..core.messages import KIND_BY_F, Accepted, Message, Submission
 from ..http import Request, Response
 from .base import CodeBook
+from ..core.numbers import is_digits
 
 NAME = "mensagem"
 PREFIX = "/sms/"
 LOGIN_ALPHABET = re.compile(r"^[0-9A-Za-z_\-.@]+$")
+EXTERNAL_ID = re.compile(r"[0-9A-Za-z-]+")  # "Campo Alpha numérico", and the '-' of the UUID it returns as
 MACHINE = "mensagem.message"
 # Message-level status: what happens at the handset (DLR) is reported by the DLR call-back, not here.
 MESSAGE_LEVEL = {"delivered": "sent", "undelivered": "sent", "expired": "sent", "paused": "waiting",
@@ -83,7 +85,7 @@ class Mensagem:
     def _common(self, operation: str, params: dict[str, str], who: Principal) -> dict[str, Any]:
         """What send and mult share: type, schedule, cost centre, file, priority."""
         f = params.get("f", "0").strip() or "0"
-        if not f.isdigit() or int(f) not in KIND_BY_F:
+        if not is_digits(f) or int(f) not in KIND_BY_F:
             raise Refused("mode_not_allowed", f)
         kind = KIND_BY_F[int(f)]
         schedule_at = None
@@ -96,7 +98,7 @@ class Mensagem:
         centre = params.get(centre_param, "").strip()
         cost_centre = None
         if centre:
-            if not centre.isdigit() or not self.core.accounts.cost_centre_active(who.client_id, int(centre)):
+            if not is_digits(centre) or not self.core.accounts.cost_centre_active(who.client_id, int(centre)):
                 raise Refused("invalid_record", centre_param)
             cost_centre = int(centre)
         return {"kind": kind, "type": int(f), "schedule_at": schedule_at, "cost_centre": cost_centre,
@@ -121,6 +123,8 @@ class Mensagem:
         id_limit = self.codes.limit("send", "id", "chars")
         if external and id_limit and id_limit.max is not None and len(external) > id_limit.max:
             raise Refused("invalid_record", "id")
+        if external and not EXTERNAL_ID.fullmatch(external):
+            raise Refused("invalid_record", "id: letters, digits and '-' only")
         result = self.core.submit(who, NAME, [Submission(params.get("n", ""), text, external_id=external, **common)])[0]
         if isinstance(result, Refused):
             raise result
@@ -155,7 +159,7 @@ class Mensagem:
                     if len(fields) not in (2, 3):
                         raise Refused("bad_inner_delimiter")
                     external = fields[2].strip() if len(fields) == 3 else None
-                    if external is not None and not external.isdigit():
+                    if external is not None and not is_digits(external):
                         raise Refused("invalid_record", "id")
                     text = self._text("mult", fields[1])
                 except Refused as refusal:
@@ -243,7 +247,7 @@ class Mensagem:
 
     def _centres(self, raw: str | None) -> list[int]:
         ids = [c.strip() for c in (raw or "").split("|") if c.strip()]
-        if not all(c.isdigit() for c in ids):
+        if not all(is_digits(c) for c in ids):
             raise Refused("invalid_record", "c")
         return [int(c) for c in ids]
 
@@ -257,7 +261,7 @@ class Mensagem:
         if not password:
             raise Refused("bad_password")
         level = params.get("t", "0").strip() or "0"
-        if not level.lstrip("-").isdigit():
+        if not is_digits(level.lstrip("-")):
             raise Refused("bad_level", level)
         with self.core.store.transaction():
             user_id = self.core.accounts.add_user(who.client_id, name, login, password, int(level),
@@ -268,7 +272,7 @@ class Mensagem:
     def altus(self, params: dict[str, str]) -> str:
         who = self._who(params)
         user_id = params.get("id", "").strip()
-        if not user_id.isdigit():
+        if not is_digits(user_id):
             raise Refused("user_not_found", user_id)
         changes: dict[str, Any] = {}
         if "n" in params:
@@ -282,7 +286,7 @@ class Mensagem:
         if params.get("p"):
             changes["password"] = params["p"]
         if "t" in params:
-            if not params["t"].strip().isdigit():
+            if not is_digits(params["t"].strip()):
                 raise Refused("bad_level", params["t"])
             changes["level"] = int(params["t"])
         if "c" in params:
@@ -319,7 +323,7 @@ class Mensagem:
     def cact(self, params: dict[str, str]) -> str:
         who = self._who(params)
         centre = params.get("id", "").strip()
-        if not centre.isdigit():
+        if not is_digits(centre):
             raise Refused("not_found", centre)
         changes: dict[str, Any] = {}
         if "s" in params:

@@ -32,6 +32,7 @@ from ..core.clock import BRT, local
 from ..core.messages import Message, Submission
 from ..http import Request, Response
 from .base import CodeBook
+from ..core.numbers import is_digits
 
 NAME = "painel"
 PATHS = {"/painel/api.ashx": "long", "/shortcode/api.ashx": "short"}
@@ -171,7 +172,7 @@ class Painel:
     def _number_ok(self, number: str) -> bool:
         low = int(self._number_limit.min or 10)
         high = int(self._number_limit.max or 11)
-        return number.isdigit() and low <= len(number) <= high
+        return is_digits(number) and low <= len(number) <= high
 
     def sendsms(self, who: Principal, kind: str, params: dict[str, str]) -> dict[str, Any]:
         text = params.get("msg", "")
@@ -211,7 +212,7 @@ class Painel:
 
     def _campaign(self, who: Principal, params: dict[str, str]) -> Campaign:
         raw = params.get("id", "").strip()
-        campaign = self.campaigns.get(who.client_id, int(raw)) if raw.isdigit() else None
+        campaign = self.campaigns.get(who.client_id, int(raw)) if is_digits(raw) else None
         if campaign is None:
             raise Refused("not_found", raw)
         return campaign

@@ -40,6 +40,7 @@ from ..core.inbox import Inbound, Inbox
 from ..core.messages import Accepted, Message, Submission
 from ..http import Request, Response
 from .base import CodeBook
+from ..core.numbers import is_digits
 
 NAME = "speedmarket"
 PREFIX = "/webservice-rest"
@@ -115,7 +116,7 @@ def _as_int(value: Any) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = str(value).strip() if value is not None else ""
-    if text.lstrip("-").isdigit():
+    if is_digits(text.lstrip("-")):
         return int(text)
     return None
 
@@ -494,7 +495,7 @@ class Speedmarket:
         campaigns = [v.strip() for v in _as_text(params.get("campaign_id")).split(",") if v.strip()]
         if not ids and not campaigns:
             raise Refused("bad_search", "id or campaign_id")
-        if not all(v.isdigit() for v in ids):
+        if not all(is_digits(v) for v in ids):
             raise Refused("bad_search", "id")
         where, args = [], []
         if ids:
@@ -515,7 +516,7 @@ class Speedmarket:
         raw = _as_text(params.get("status")).strip()
         if raw:
             statuses = {s.strip() for s in raw.split(",") if s.strip()}
-            if not all(s.lstrip("-").isdigit() for s in statuses):
+            if not all(is_digits(s.lstrip("-")) for s in statuses):
                 raise Refused("bad_search", "status")
             statuses = {str(int(s)) for s in statuses}
         where = "client_id = ? AND dialect = ? AND created_at >= ? AND created_at <= ? AND created_at >= ?"

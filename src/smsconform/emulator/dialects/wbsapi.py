@@ -44,6 +44,7 @@ from ..core.messages import KIND_BY_F, Accepted, Message, Submission
 from ..http import Request, Response, parse_pairs
 from .base import CodeBook
 from .mensagem import MESSAGE_LEVEL, _stamp
+from ..core.numbers import is_digits
 
 NAME = "wbsapi"
 PATH = "/wbsapi.asmx"
@@ -521,12 +522,12 @@ class Wbsapi:
         fields = [f.strip() for f in fields[:1]] + fields[1:2] + [f.strip() for f in fields[2:]]
         fields += [""] * (6 - len(fields))
         number, message, external, agenda, tipo_raw, centre_raw = fields
-        if tipo_raw and not tipo_raw.isdigit():
+        if tipo_raw and not is_digits(tipo_raw):
             raise Refused("invalid_record", "TipoMensagem")
         tipo = self._tipo(int(tipo_raw) if tipo_raw else None)
         text = self._text(message, tipo)
         low, high = self._idexterno_range
-        if external and not (external.isdigit() and low <= int(external) <= high):
+        if external and not (is_digits(external) and low <= int(external) <= high):
             raise Refused("invalid_record", "Id externo")
         schedule_at = None
         if agenda:
@@ -534,7 +535,7 @@ class Wbsapi:
                 schedule_at = _moment(agenda, "Agenda")
             except SoapFault:
                 raise Refused("invalid_record", "Agenda") from None
-        if centre_raw and not centre_raw.isdigit():
+        if centre_raw and not is_digits(centre_raw):
             raise Refused("invalid_record", "CentroCustos")
         centre = self._centre(who, int(centre_raw) if centre_raw else None)
         return Submission(number, text, kind=KIND_BY_F[tipo], type=tipo, schedule_at=schedule_at,
