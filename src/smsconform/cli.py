@@ -5,7 +5,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from .reports.runner import SuiteRun
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -50,6 +53,54 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _suite_run(args: argparse.Namespace) -> "SuiteRun":
+    from .reports.runner import SuiteRun
+
+    return SuiteRun(target=args.target, dialects=tuple(args.dialect or ()),
+                    hypothesis_profile=getattr(args, "hypothesis_profile", None),
+                    workers=None if getattr(args, "workers", None) is None else str(args.workers))
+
+
+def cmd_certify(args: argparse.Namespace) -> int:
+    from .reports.certify import certify
+
+    return certify(_suite_run(args), Path(args.reports)).exit_status
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .cassettes.record import record
+
+    suite = _suite_run(args)
+    if args.select:
+        suite = replace(suite, extra=("-k", args.select))
+    return record(suite, Path(args.cassettes))
+
+
+def cmd_verify_cassettes(args: argparse.Namespace) -> int:
+    from .cassettes.verify import main as verify_main
+
+    return verify_main([Path(d) for d in args.dirs], show_known=args.show_known)
+
+
+def _workers(value: str) -> str:
+    if value != "auto" and not value.isdigit():
+        raise argparse.ArgumentTypeError("a number of workers or 'auto'")
+    return value
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    from .contracts import DIALECTS
+
+    parser.add_argument("--target", default="emulator",
+                        help="a target profile (TOML) or 'emulator', the embedded emulator (default)")
+    parser.add_argument("--dialect", action="append", choices=DIALECTS, metavar="D",
+                        help=f"only this dialect (repeatable; one of {', '.join(DIALECTS)}); default: all")
+    parser.add_argument("--hypothesis-profile", choices=("ci", "thorough"), default=None,
+                        help="ci: derandomized and quick (default); thorough: many more examples")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smsconform", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +118,30 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--seed", help="a YAML file of extra accounts (the profile's format)")
     emulator.add_argument("--frozen", action="store_true", help="time moves only through the control API")
     emulator.set_defaults(func=cmd_emulator)
+
+    certify = sub.add_parser("certify", help="run the conformance suite against a target and write the reports")
+    _target_options(certify)
+    certify.add_argument("--reports", default="reports", help="where to write junit.xml, results.json and "
+                         "report.html (default ./reports)")
+    certify.add_argument("-n", dest="workers", type=_workers, default=None,
+                         help="pytest-xdist workers (a number or 'auto'); default: one process")
+    certify.set_defaults(func=cmd_certify)
+
+    record = sub.add_parser("record", help="run the suite and keep its HTTP exchanges as vcrpy cassettes, "
+                            "credentials replaced by placeholders")
+    _target_options(record)
+    record.add_argument("--cassettes", default="cassettes",
+                        help="cassette root; exchanges go to <root>/<target>/<dialect>/ (default ./cassettes)")
+    record.add_argument("-k", dest="select", metavar="EXPR",
+                        help="record only the tests whose names match (pytest -k); default: the whole suite")
+    record.set_defaults(func=cmd_record)
+
+    verify = sub.add_parser("verify-cassettes", help="re-check recorded exchanges offline against today's contracts")
+    verify.add_argument("dirs", nargs="*", default=["cassettes"], metavar="DIR",
+                        help="cassette files or directories (default ./cassettes)")
+    verify.add_argument("--show-known", action="store_true",
+                        help="also list the differences the catalog records as known contradictions")
+    verify.set_defaults(func=cmd_verify_cassettes)
     return parser
 
 
