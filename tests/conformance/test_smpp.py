@@ -1,0 +1,545 @@
+"""Family 7, smpp: the provider's SMPP 3.4 access (seed 003 § SMPP) through smpplib.
+
+From the contracts: contracts/smpp/profile.yaml (version, system_type, TON/NPI, the PDUs offered, data
+codings, long messages, the DLR table and the receipt's `stat:` for each code, the command_status each
+refusal gets) and the catalog's smpp codes (bind, submit_sm, generic_nack, dlr) and limit (600
+characters). Bind right and wrong, submit in GSM and UCS-2, short and long (UDH, sar_* TLVs,
+message_payload), receipts as registered_delivery asks, MO as deliver_sm, enquire_link, unbind,
+generic_nack for malformed PDUs, throttling.
+
+Rule ids: the catalog's (`code:smpp.*`, `limit:smpp.*`) and `profile:smpp.<key>` for a rule of the SMPP
+profile that is not a catalog entry (outside the catalog, traced to contracts/smpp/profile.yaml).
+"""
+from __future__ import annotations
+
+import re
+import select
+import socket
+import struct
+import time
+from datetime import datetime, timedelta, timezone
+from math import ceil
+from typing import Any, Callable
+
+import pytest
+import smpplib.consts as C
+
+from smsconform.conformance.clients.base import NotExercised
+from smsconform.conformance.clients.smpp import (SOURCE_ADDR, STATUS_NAMES, Delivery, SmppClient, SmppSession,
+                                                  fits_gsm, status_result)
+from smsconform.conformance.triggers import plan_for
+from smsconform.contracts import Code, load_contracts
+
+PROFILE: dict[str, Any] = load_contracts().smpp
+CATALOG = load_contracts().catalog
+BRT = timezone(timedelta(hours=-3))
+PASSWORD_MAX = 8
+"""SMPP 3.4 § 4.1.1: password is a C-Octet String of at most 9 octets, the NULL included."""
+ROK = status_result(0)
+TEXT = "smsconform smpp"
+GSM7_EXT = frozenset("\f^{}\\[~]|€")
+
+
+def status_code(name: str) -> str:
+    """A 3.4 status name as the catalog writes codes: ESME_RINVDSTADR -> 0x0000000B."""
+    value = next(v for v, n in STATUS_NAMES.items() if n == name)
+    return f"0x{value:08X}"
+
+
+def sms_parts(text: str) -> int:
+    """SMS a text takes (GSM 03.38 160/153 septets, else UCS-2 70/67): the suite's own count."""
+    if fits_gsm(text):
+        septets = sum(2 if ch in GSM7_EXT else 1 for ch in text)
+        return 1 if septets <= 160 else ceil(septets / 153)
+    units = len(text.encode("utf-16-le")) // 2
+    return 1 if units <= 70 else ceil(units / 67)
+
+
+@pytest.fixture
+def smpp(sms_clients: Any) -> Any:
+    client = sms_clients("smpp")
+    yield client
+    client.close()
+
+
+def bound(smpp: SmppClient, mode: str = "transceiver", account: str = "main") -> SmppSession:
+    creds = smpp.credentials(account)
+    if len(creds.get("password", "")) > PASSWORD_MAX:
+        raise NotExercised(f"fixture account {account!r}: its password has {len(creds['password'])} characters, "
+                           f"SMPP 3.4 carries at most {PASSWORD_MAX}")
+    return smpp.session(mode, account)
+
+
+class Clock:
+    """The target's time: moved through its control API, or waited for in real time."""
+
+    def __init__(self, target: Any, control: Any) -> None:
+        self.target, self.control = target, control
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.control.now(), BRT) if self.control else datetime.now(BRT)
+
+    def deliveries(self, session: SmppSession, until: Callable[[list[Delivery]], bool], seconds: float,
+                   wall: float = 8.0) -> list[Delivery]:
+        """Let ``seconds`` of target time pass, then collect deliver_sm until ``until(inbox)`` (or give up)."""
+        if self.control is not None:
+            self.control.advance(seconds)
+            return session.deliveries(until, wall)
+        return session.deliveries(until, self.target.time.max_wait + wall)
+
+
+def receipt_for(message_id: str | None) -> Callable[[list[Delivery]], bool]:
+    """Receipts of earlier messages of the account may come first: wait for this one's."""
+    return lambda inbox: any(d.is_receipt and d.receipted_message_id == message_id for d in inbox)
+
+
+@pytest.fixture
+def clock(sms_target: Any, sms_control: Any) -> Clock:
+    return Clock(sms_target, sms_control)
+
+
+def credits(sms_clients: Any) -> list[int]:
+    """long, flash and short credits of the main account, read through mensagem crdtf (the same platform:
+    "Password: Mesmo password da conta do Usuário de integração do Sistema", 003 § SMPP)."""
+    try:
+        mensagem = sms_clients("mensagem")
+    except NotExercised:
+        raise NotExercised("credits are read through mensagem crdtf, which the target does not offer") from None
+    line = mensagem.call("crdtf", {}).text.strip().splitlines()[0].split(";")
+    if len(line) < 7 or line[0] != "1" or line[2] != "0":
+        raise NotExercised(f"crdtf does not answer the general distribution here: {';'.join(line)!r}")
+    return [int(line[4]), int(line[5]), int(line[6])]
+
+
+# -- the catalog's bind and submit_sm codes --------------------------------------------------------------
+DEDICATED = {"code:smpp.submit_sm.0x00000058"}  # throttling: test_throttling_beyond_the_rate
+
+
+def _codes(operation: str) -> list[Code]:
+    return CATALOG.operation_codes("smpp", operation)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "smpp_code" in metafunc.fixturenames:
+        metafunc.parametrize("smpp_code", [
+            pytest.param(c, id=c.id, marks=[pytest.mark.rules(c.id), pytest.mark.dialect("smpp")])
+            for op in ("bind", "submit_sm") for c in _codes(op) if c.id not in DEDICATED
+        ])
+    if "dlr_code" in metafunc.fixturenames:
+        metafunc.parametrize("dlr_code", [
+            pytest.param(c, id=c.id, marks=[pytest.mark.rules(c.id, f"profile:smpp.dlr.{c.code}"),
+                                           pytest.mark.dialect("smpp")])
+            for c in _codes("dlr")
+        ])
+    if "submit_refusal" in metafunc.fixturenames:
+        metafunc.parametrize("submit_refusal", [
+            pytest.param(reason, id=reason,
+                         marks=[pytest.mark.rules(*_refusal_rules(reason)), pytest.mark.dialect("smpp")])
+            for reason in PROFILE["command_status"]["submit_sm"] if reason in REFUSAL_NUMBERS
+        ])
+
+
+def test_bind_and_submit_codes(smpp_code: Code, smpp: SmppClient) -> None:
+    """Each bind and submit_sm code of codes.yaml reached from its trigger, answered with its command_status."""
+    plan = plan_for(smpp_code, smpp, CATALOG)
+    if smpp_code.operation == "bind":
+        creds = {**smpp.credentials(plan.account), **{k: v for k, v in plan.params.items()
+                                                       if k in ("system_id", "password")}}
+        if len(smpp.credentials(plan.account).get("password", "")) > PASSWORD_MAX:
+            raise NotExercised(f"fixture account {plan.account!r}: its password is longer than SMPP 3.4's "
+                               f"{PASSWORD_MAX} characters")
+        session = smpp.connect()
+        result = session.bind("transceiver", plan.account, **creds)
+    else:
+        session = bound(smpp, account=plan.account)
+        result = session.submit(str(plan.params["destination_addr"]), str(plan.params["short_message"])).result
+    assert (result.code, result.text) == (smpp_code.code, smpp_code.text), (
+        f"{smpp_code.id}: expected {smpp_code.code} {smpp_code.text} [{smpp_code.source}], "
+        f"got {result.code} {result.text}")
+
+
+# -- binds ------------------------------------------------------------------------------------------------
+@pytest.mark.rules("code:smpp.bind.0x00000000", "profile:smpp.version", "profile:smpp.system_type")
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("mode", ["transmitter", "receiver", "transceiver"])
+def test_bind_each_mode(mode: str, smpp: SmppClient) -> None:
+    """Version 3.4, System Type SMPP, the integration user and its password (003 § SMPP); bind_*_resp
+    carries sc_interface_version 0x34 (profile.yaml version.note)."""
+    session = smpp.connect()
+    result = session.bind(mode)
+    assert result == ROK, f"bind_{mode}: {result.text}"
+    version = getattr(session.bind_resp, "sc_interface_version", None)
+    assert version == PROFILE["version"]["interface_version"], f"sc_interface_version {version!r}, 0x34 expected"
+
+
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("case", [
+    pytest.param("system_type", marks=pytest.mark.rules("profile:smpp.system_type")),
+    pytest.param("interface_version", marks=pytest.mark.rules("profile:smpp.version")),
+    pytest.param("already_bound", marks=pytest.mark.rules("profile:smpp.command_status.bind.already_bound")),
+    pytest.param("disabled", marks=pytest.mark.rules("code:smpp.bind.0x0000000D",
+                                                     "profile:smpp.command_status.bind.user_or_client_disabled")),
+])
+def test_bind_refused(case: str, smpp: SmppClient) -> None:
+    session = smpp.connect()
+    if case == "system_type":
+        result = session.bind("transceiver", system_type="NOTSMPP")
+        expected = status_code(PROFILE["system_type"]["refused_with"])
+    elif case == "interface_version":
+        result = session.bind("transceiver", interface_version=0x33)
+        expected = status_code("ESME_RBINDFAIL")  # profile.yaml version.note: "refused with ESME_RBINDFAIL"
+    elif case == "already_bound":
+        assert session.bind("transceiver") == ROK
+        result = session.bind("transceiver")
+        expected = status_code(PROFILE["command_status"]["bind"]["already_bound"])
+    else:
+        account = "user_and_client_disabled"
+        if smpp.target.fixtures.account(account, "smpp") is None:
+            raise NotExercised(f"the target profile has no fixture account {account!r} for smpp")
+        if len(smpp.credentials(account).get("password", "")) > PASSWORD_MAX:
+            raise NotExercised(f"fixture account {account!r}: password longer than SMPP 3.4 allows")
+        result = session.bind("transceiver", account)
+        expected = status_code(PROFILE["command_status"]["bind"]["user_or_client_disabled"])
+    assert result.code == expected, f"{case}: expected {STATUS_NAMES[int(expected, 16)]}, got {result.text}"
+
+
+@pytest.mark.rules("profile:smpp.command_status.submit_sm.not_bound")
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("mode", [None, "receiver"])
+def test_submit_needs_a_transmitting_bind(mode: str | None, smpp: SmppClient) -> None:
+    session = smpp.connect()
+    if mode is not None:
+        assert session.bind(mode) == ROK
+    result = session.submit(smpp.number(), TEXT).result
+    assert result.code == status_code(PROFILE["command_status"]["submit_sm"]["not_bound"]), (
+        f"submit_sm {'before bind' if mode is None else 'on a receiver bind'}: {result.text}")
+
+
+# -- submit -----------------------------------------------------------------------------------------------
+SUBMIT_FORMS = {  # name -> (text, coding, long)
+    "gsm": ("Bom dia, teste 123", "gsm", "udh"),
+    "ucs2": ("Olá, ação às três", "ucs2", "udh"),
+    "gsm_long_udh": ("a" * 600, "gsm", "udh"),
+    "ucs2_long_udh": ("ã" * 300, "ucs2", "udh"),
+    "gsm_long_sar": ("b" * 320, "gsm", "sar"),
+    "ucs2_long_sar": ("ç" * 600, "ucs2", "sar"),
+    "payload": ("c" * 200, "gsm", "payload"),
+}
+
+
+@pytest.mark.rules("code:smpp.submit_sm.0x00000000", "profile:smpp.data_coding", "profile:smpp.long_messages",
+                   "profile:smpp.message_id")
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("form", list(SUBMIT_FORMS))
+def test_submit_forms_are_accepted_and_billed_by_parts(form: str, smpp: SmppClient, sms_clients: Any) -> None:
+    """data_coding 0 (GSM 03.38) and 8 (UCS-2); long messages by UDH, sar_* TLVs or message_payload, billed
+    once per message in carrier parts; the message id is the MD5 protocol (profile.yaml message_id)."""
+    text, coding, long = SUBMIT_FORMS[form]
+    session = bound(smpp)
+    before = credits(sms_clients)
+    submitted = session.submit(smpp.number(), text, coding=coding, long=long)
+    after = credits(sms_clients)
+    assert all(r == ROK for r in submitted.parts), f"{form}: {[r.text for r in submitted.parts]}"
+    assert submitted.message_id and re.fullmatch(PROFILE["message_id"]["format"], submitted.message_id), (
+        f"{form}: message_id {submitted.message_id!r} does not match {PROFILE['message_id']['format']}")
+    spent = before[0] - after[0]
+    assert spent == sms_parts(text), f"{form}: {sms_parts(text)} long credits due, {spent} debited"
+
+
+@pytest.mark.rules("profile:smpp.destination_address")
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("form", ["national", "international", "international_without_55"])
+def test_destination_formats(form: str, smpp: SmppClient) -> None:
+    """TON 1 with the country code, or TON 0 with DDD and number (profile.yaml destination_address);
+    anything else is ESME_RINVDSTADR."""
+    session = bound(smpp)
+    number = smpp.number()
+    if form == "national":
+        result = session.submit(number, TEXT).result
+    elif form == "international":
+        result = session.submit(number, TEXT, international=True).result
+    else:
+        result = session.submit(number, TEXT, dest_addr_ton=1).result
+    refused = status_code(PROFILE["destination_address"]["refused_with"])
+    expected = ROK.code if form != "international_without_55" else refused
+    assert result.code == expected, f"{form} destination: {result.text}"
+
+
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("alphabet", ["a", "ã"])
+@pytest.mark.parametrize("n", [599, 600, 601])
+@pytest.mark.rules("limit:smpp.submit_sm.message", "code:smpp.submit_sm.0x00000001")
+def test_message_length(n: int, alphabet: str, smpp: SmppClient) -> None:
+    lim = CATALOG.limit("smpp.submit_sm.message")
+    session = bound(smpp)
+    result = session.submit(smpp.number(), alphabet * n).result
+    if n <= lim.max:
+        assert result == ROK, f"{n} characters ({alphabet!r}) must be accepted: {result.text}"
+    else:
+        assert result.code == lim.above_code, f"{n} characters must get {lim.above_code}: {result.text}"
+
+
+REFUSAL_NUMBERS = {  # profile command_status.submit_sm reason -> the fixture number that triggers it
+    "blacklisted": "blacklisted", "procon": "procon", "bad_ddd": "bad_ddd", "bad_number": "bad_operator_prefix",
+}
+
+
+def _refusal_rules(reason: str) -> list[str]:
+    name = PROFILE["command_status"]["submit_sm"][reason]
+    rules = [f"profile:smpp.command_status.submit_sm.{reason}"]
+    code = f"code:smpp.submit_sm.{status_code(name)}"
+    if any(c.id == code for c in _codes("submit_sm")):
+        rules.append(code)
+    return rules
+
+
+def test_core_refusals_get_their_status(submit_refusal: str, smpp: SmppClient) -> None:
+    """The profile's command_status for each refusal the core raises on a destination (blacklist, Procon,
+    DDD, operator prefix)."""
+    fixture = REFUSAL_NUMBERS[submit_refusal]
+    number = smpp.target.fixtures.number(fixture)
+    if number is None:
+        raise NotExercised(f"the target profile has no fixture numbers.{fixture}")
+    result = bound(smpp).submit(number, TEXT).result
+    expected = status_code(PROFILE["command_status"]["submit_sm"][submit_refusal])
+    assert result.code == expected, (
+        f"{submit_refusal} ({number}): expected {STATUS_NAMES[int(expected, 16)]}, got {result.text}")
+
+
+@pytest.mark.rules("profile:smpp.data_coding")
+@pytest.mark.dialect("smpp")
+def test_unoffered_data_coding_is_refused(smpp: SmppClient) -> None:
+    result = bound(smpp).submit(smpp.number(), TEXT, coding="gsm", data_coding=C.SMPP_ENCODING_BINARY).result
+    expected = status_code(PROFILE["data_coding"]["other_values"].split()[-1])
+    assert result.code == expected, f"data_coding 2: expected {STATUS_NAMES[int(expected, 16)]}, got {result.text}"
+
+
+# -- receipts ---------------------------------------------------------------------------------------------
+def _dlr_row(code: str) -> dict[str, Any]:
+    return next(row for row in PROFILE["dlr"]["codes"] if str(row["code"]) == code)
+
+
+def test_receipt_carries_the_dlr_code_stat(dlr_code: Code, smpp: SmppClient, clock: Clock) -> None:
+    """A receipt (deliver_sm, esm_class 0x04) whose `stat:` is the one profile.yaml maps the DLR code to,
+    `err:` the code in three digits, the message id, and the receipted_message_id / message_state TLVs."""
+    if dlr_code.trigger is None:
+        raise NotExercised(f"{dlr_code.id} has no trigger in the catalog")
+    plan = plan_for(dlr_code, smpp, CATALOG)
+    row = _dlr_row(dlr_code.code)
+    session = bound(smpp)
+    submitted = session.submit(str(plan.params["destination_addr"]), TEXT, registered_delivery=1)
+    assert submitted.message_id, f"submit refused: {submitted.result.text}"
+    got = clock.deliveries(session, receipt_for(submitted.message_id),
+                           seconds=86400 + 60 if row["stat"] == "EXPIRED" else 60)
+    receipts = [d for d in got if d.is_receipt and d.receipted_message_id == submitted.message_id]
+    assert receipts, f"{dlr_code.id}: no receipt for {submitted.message_id} (got {[d.text for d in got]})"
+    receipt = receipts[-1].receipt
+    assert receipt is not None, f"not an SMPP 3.4 Appendix B receipt: {receipts[-1].text!r}"
+    err = f"{int(dlr_code.code):03d}"
+    assert (receipt.id, receipt.stat, receipt.err) == (submitted.message_id, row["stat"], err), (
+        f"{dlr_code.id} ({dlr_code.text}): stat:{row['stat']} err:{int(dlr_code.code):03d} expected, got {receipt}")
+    assert receipt.dlvrd == ("001" if row["stat"] == "DELIVRD" else "000"), (
+        f"dlvrd of a {row['stat']} receipt: {receipt.dlvrd}")
+    assert receipts[-1].message_state == row["message_state"], (
+        f"message_state TLV {receipts[-1].message_state}, {row['message_state']} expected")
+    assert receipts[-1].destination_addr == SOURCE_ADDR, "a receipt goes back to the submit's source address"
+
+
+@pytest.mark.rules("profile:smpp.delivery_receipt", "code:smpp.dlr.2", "code:smpp.dlr.5")
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("registered_delivery,outcome,expected", [
+    (0, None, None), (2, None, None), (2, "outcome_failed", "UNDELIV"), (1, None, "DELIVRD"),
+])
+def test_registered_delivery_decides_the_receipts(registered_delivery: int, outcome: str | None,
+                                                   expected: str | None, smpp: SmppClient, clock: Clock) -> None:
+    """registered_delivery 0: no receipt; 1: the final one; 2: a final failure only (profile.yaml
+    delivery_receipt.registered_delivery, SMPP 3.4 § 5.2.17)."""
+    number = smpp.number() if outcome is None else smpp.target.fixtures.number(outcome)
+    if number is None:
+        raise NotExercised(f"the target profile has no fixture numbers.{outcome}")
+    session = bound(smpp)
+    submitted = session.submit(number, TEXT, registered_delivery=registered_delivery)
+    assert submitted.message_id, submitted.result.text
+    got = clock.deliveries(session, receipt_for(submitted.message_id), seconds=60,
+                           wall=3.0 if expected is None else 8.0)
+    receipts = [d.receipt for d in got if d.is_receipt and d.receipted_message_id == submitted.message_id]
+    if expected is None:
+        assert receipts == [], f"registered_delivery {registered_delivery}: no receipt expected, got {receipts}"
+    else:
+        assert [r.stat for r in receipts if r] == [expected], f"registered_delivery {registered_delivery}: {receipts}"
+
+
+@pytest.mark.rules("profile:smpp.pdus")
+@pytest.mark.dialect("smpp")
+def test_receipts_go_to_a_receiver_bind(smpp: SmppClient, clock: Clock) -> None:
+    """A message submitted on a transmitter bind has its receipt delivered on a receiver bind of the account."""
+    receiver = bound(smpp, "receiver")
+    transmitter = bound(smpp, "transmitter")
+    submitted = transmitter.submit(smpp.number(), TEXT, registered_delivery=1)
+    got = clock.deliveries(receiver, receipt_for(submitted.message_id), seconds=60)
+    assert any(d.receipted_message_id == submitted.message_id for d in got), f"no receipt on the receiver: {got}"
+    assert not [d for d in transmitter.inbox], "a transmitter bind receives no deliver_sm"
+
+
+# -- MO ------------------------------------------------------------------------------------------------------
+@pytest.mark.rules("profile:smpp.pdus", "profile:smpp.data_coding")
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("reply", ["Sim, confirmo",
+                                   "Não posso ir amanhã, obrigado pela atenção e até a próxima semana!!"])
+def test_mo_arrives_as_deliver_sm(reply: str, smpp: SmppClient, sms_control: Any, clock: Clock) -> None:
+    """A handset's reply to a message sent here is a deliver_sm (not a receipt) from that number, in the
+    form the ESME used, to the ESME's source address; its text decodes from data_coding 0 or 8."""
+    if sms_control is None:
+        raise NotExercised("replies are injected through the control API, which the target does not have")
+    session = bound(smpp)
+    submitted = session.submit(smpp.number(), TEXT, registered_delivery=0)
+    sms_control.inject_mo(smpp.number(), reply, reply_to=submitted.message_id)
+    got = session.deliveries(lambda inbox: any(not d.is_receipt for d in inbox), 8.0)
+    mo = [d for d in got if not d.is_receipt]
+    assert mo, "no deliver_sm for the reply"
+    assert (mo[0].text, mo[0].source_addr, mo[0].destination_addr) == (reply, smpp.number(), SOURCE_ADDR), (
+        f"MO: {mo[0]}")
+    assert mo[0].data_coding in {int(c["value"]) for c in PROFILE["data_coding"]["offered"]}, mo[0].data_coding
+
+
+# -- link management --------------------------------------------------------------------------------------
+@pytest.mark.rules("profile:smpp.pdus")
+@pytest.mark.dialect("smpp")
+def test_enquire_link_and_unbind(smpp: SmppClient) -> None:
+    session = bound(smpp)
+    assert session.enquire_link() == ROK
+    assert session.unbind(close=False) == ROK
+    assert session.closed_by_peer(3.0), "the SMSC closes the connection after unbind_resp"
+
+
+def _raw_session(smpp: SmppClient) -> SmppSession:
+    return smpp.connect(timeout=5.0)
+
+
+def _read_nack(session: SmppSession) -> Any:
+    answer = session.read(5.0)
+    assert answer is not None, "no answer to a malformed PDU"
+    return answer
+
+
+@pytest.mark.rules("code:smpp.generic_nack.0x00000002", "profile:smpp.malformed_pdus")
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("length", [8, 70000])
+def test_impossible_command_length_is_nacked_then_closed(length: int, smpp: SmppClient) -> None:
+    """command_length < 16 or > 65536: generic_nack ESME_RINVCMDLEN, then close (profile.yaml malformed_pdus)."""
+    code = CATALOG.code("smpp", "generic_nack", "0x00000002")
+    session = bound(smpp)
+    session.write_raw(SmppClient.header(length, 0x00000015, 0, 7))
+    answer = _read_nack(session)
+    assert (answer.command, f"0x{int(answer.status):08X}") == ("generic_nack", code.code), (
+        f"{code.id}: generic_nack {code.text} expected, got {answer.command} {STATUS_NAMES.get(int(answer.status))}")
+    assert session.closed_by_peer(3.0), "the stream cannot be resynchronised: the SMSC must close it"
+
+
+@pytest.mark.rules("code:smpp.generic_nack.0x00000002", "profile:smpp.malformed_pdus")
+@pytest.mark.dialect("smpp")
+def test_command_length_disagreeing_with_the_pdu_is_nacked(smpp: SmppClient) -> None:
+    """An enquire_link (no body) whose command_length announces 4 octets of body."""
+    code = CATALOG.code("smpp", "generic_nack", "0x00000002")
+    session = bound(smpp)
+    session.write_raw(SmppClient.header(20, 0x00000015, 0, 9) + b"\x00\x00\x00\x00")
+    answer = _read_nack(session)
+    assert (answer.command, f"0x{int(answer.status):08X}") == ("generic_nack", code.code), (
+        f"{code.id}: generic_nack {code.text} expected, got {answer.command} {STATUS_NAMES.get(int(answer.status))}")
+
+
+@pytest.mark.rules("code:smpp.generic_nack.0x00000003", "profile:smpp.malformed_pdus")
+@pytest.mark.dialect("smpp")
+def test_unknown_command_id_is_nacked_with_its_sequence(smpp: SmppClient) -> None:
+    code = CATALOG.code("smpp", "generic_nack", "0x00000003")
+    session = bound(smpp)
+    session.write_raw(SmppClient.header(16, 0x00000099, 0, 4242))
+    answer = _read_nack(session)
+    assert (answer.command, f"0x{int(answer.status):08X}", answer.sequence) == ("generic_nack", code.code, 4242), (
+        f"{code.id}: generic_nack {code.text} with sequence 4242 expected, got {answer.command} "
+        f"{STATUS_NAMES.get(int(answer.status))} seq {answer.sequence}")
+    assert session.enquire_link() == ROK, "the session goes on after an unknown command"
+
+
+# -- throttling -----------------------------------------------------------------------------------------
+def _max_rate(target: Any) -> float | None:
+    """The submit rate the target promises (profile `[smpp] max_rate`), or the built-in emulator's."""
+    declared = (target.extra.get("smpp") or {}).get("max_rate") if isinstance(target.extra, dict) else None
+    if declared:
+        return float(declared)
+    if target.source == "built-in":
+        from smsconform.emulator.smpp.server import DEFAULT_MAX_RATE
+
+        return float(DEFAULT_MAX_RATE)
+    return None
+
+
+@pytest.mark.rules("code:smpp.submit_sm.0x00000058", "profile:smpp.command_status.submit_sm.throttled")
+@pytest.mark.dialect("smpp")
+def test_throttling_beyond_the_rate(smpp: SmppClient, sms_target: Any) -> None:
+    """A burst of submit_sm beyond the target's rate: the excess answered ESME_RTHROTTLED, the rest with
+    their ordinary status. The burst uses an unoffered data_coding, so it costs nothing and creates no
+    message; the rate is the target's (profile), as the seed documents none."""
+    rate = _max_rate(sms_target)
+    if rate is None:
+        raise NotExercised("the target profile declares no SMPP rate ([smpp] max_rate)")
+    code = CATALOG.code("smpp", "submit_sm", "0x00000058")
+    refusal = status_code(PROFILE["data_coding"]["other_values"].split()[-1])
+    session = bound(smpp)
+    count = int(rate * 3) + 100
+    pdu = session.make("submit_sm", source_addr_ton=1, source_addr_npi=1, source_addr=SOURCE_ADDR, dest_addr_ton=0,
+                       dest_addr_npi=1, destination_addr=smpp.number(), data_coding=C.SMPP_ENCODING_BINARY,
+                       short_message=b"x")
+    raw = bytearray(pdu.generate())
+    burst = bytearray()
+    for seq in range(1, count + 1):
+        raw[12:16] = struct.pack(">I", 100000 + seq)
+        burst += raw
+    started = time.monotonic()
+    session.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    statuses: dict[int, int] = {}
+    view = memoryview(bytes(burst))
+    sent = 0
+    while len(statuses) < count:
+        if sent < len(view):
+            _, writable, _ = select.select([], [session.socket], [], 0)
+            if writable:
+                sent += session.socket.send(view[sent:sent + 65536])
+        answer = session.read(0.0 if sent < len(view) else 10.0)
+        if answer is None:
+            if sent >= len(view):
+                break
+            continue
+        if answer.command == "submit_sm_resp":
+            statuses[answer.sequence] = int(answer.status)
+    elapsed = time.monotonic() - started
+    assert len(statuses) == count, f"{count} submit_sm sent, {len(statuses)} answered"
+    throttled = sum(1 for s in statuses.values() if s == int(code.code, 16))
+    ordinary = sum(1 for s in statuses.values() if s == int(refusal, 16))
+    assert throttled + ordinary == count, (
+        f"every answer is {code.text} or the ordinary {STATUS_NAMES[int(refusal, 16)]}: "
+        f"{sorted({STATUS_NAMES.get(s, s) for s in statuses.values()})}")
+    allowed = rate * (1 + elapsed) + 1
+    if count <= allowed:
+        raise NotExercised(f"the burst took {elapsed:.2f}s: {count} submits never exceeded {rate:g}/s")
+    assert ordinary <= allowed, (
+        f"{ordinary} submits let through in {elapsed:.2f}s at {rate:g}/s (at most {allowed:.0f})")
+    assert ordinary >= min(rate, count) * 0.9, (
+        f"only {ordinary} of {count} let through: the first {rate:g} are within the rate")
+    assert throttled > 0, f"{count} submits in {elapsed:.2f}s at {rate:g}/s and none was {code.text}"
+
+
+# -- one platform -----------------------------------------------------------------------------------------
+@pytest.mark.rules("profile:smpp.message_id", "code:mensagem.cacl.9")
+@pytest.mark.dialect("smpp")
+def test_smpp_message_known_to_the_http_api(smpp: SmppClient, sms_clients: Any, clock: Clock) -> None:
+    """profile.yaml message_id: the submit_sm_resp id is the MD5 protocol "so a message sent by SMPP can be
+    followed through every dialect of the same core": a scheduled SMPP message is cancelled by /sms/cacl."""
+    mensagem = sms_clients("mensagem")
+    when = (clock.now() + timedelta(days=2)).astimezone(timezone.utc)
+    schedule = when.strftime("%y%m%d%H%M%S") + "000+"  # SMPP 3.4 § 7.1.1 absolute time, UTC
+    submitted = bound(smpp).submit(smpp.number(), TEXT, schedule_delivery_time=schedule)
+    assert submitted.message_id, submitted.result.text
+    line = mensagem.call("cacl", {"h": submitted.message_id}).text.strip().split(";")
+    assert line[:3] == [submitted.message_id, "9", "CANCELADO"], f"cacl of an SMPP message: {';'.join(line)!r}"
+
