@@ -523,7 +523,9 @@ def test_mensagem_limits() -> None:
     assert not accepts("mensagem", "mult", "c", "11987654321|Primeira")
     assert accepts("mensagem", "cict", "d", "x" * 50) and not accepts("mensagem", "cict", "d", "x" * 51)
     for fn in ("cict", "cact"):
-        assert accepts("mensagem", fn, "e", "x" * 999) and not accepts("mensagem", fn, "e", "x" * 1000)
+        address = lambda n: "x" * (n - len("@empresa.com.br")) + "@empresa.com.br"  # noqa: E731
+        assert accepts("mensagem", fn, "e", address(999)) and not accepts("mensagem", fn, "e", address(1000))
+        assert not accepts("mensagem", fn, "e", "sem arroba")  # crctn joins addresses by pipes
     for login in ("eduardo_moreira", "A.b-C@d_9"):
         assert accepts("mensagem", "cadus", "d", login)
     for login in ("eduardo moreira", "josé", "a;b", ""):

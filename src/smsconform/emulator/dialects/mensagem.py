@@ -17,6 +17,7 @@ from ..core.numbers import is_digits
 NAME = "mensagem"
 PREFIX = "/sms/"
 LOGIN_ALPHABET = re.compile(r"^[0-9A-Za-z_\-.@]+$")
+EMAILS = re.compile(r"[^;|@\s]+@[^;|@\s]+(\|[^;|@\s]+@[^;|@\s]+)*")  # crctn joins them by pipes
 EXTERNAL_ID = re.compile(r"[0-9A-Za-z-]+")  # "Campo Alpha numérico", and the '-' of the UUID it returns as
 MACHINE = "mensagem.message"
 # Message-level status: what happens at the handset (DLR) is reported by the DLR call-back, not here.
@@ -310,12 +311,18 @@ class Mensagem:
             raise Refused("retry", f"{param}: {len(value)} characters cannot be stored")
         return value
 
+    def _emails(self, operation: str, raw: str) -> str:
+        emails = self._checked(operation, "e", raw.strip())
+        if emails and not EMAILS.fullmatch(emails):
+            raise Refused("retry", "e: e-mail addresses joined by '|' only")
+        return emails
+
     def cict(self, params: dict[str, str]) -> str:
         who = self._who(params)
         name = self._checked("cict", "d", params.get("d", "").strip())
         if not name:
             raise Refused("retry", "an empty name cannot be stored")
-        emails = self._checked("cict", "e", params.get("e", "").strip())
+        emails = self._emails("cict", params.get("e", ""))
         with self.core.store.transaction():
             centre = self.core.accounts.add_cost_centre(who.client_id, name, emails)
         return f"{centre};{self.codes.for_reason('cict', 'ok').text}"
@@ -331,7 +338,7 @@ class Mensagem:
                 raise Refused("invalid_record", "s")
             changes["active"] = int(params["s"])
         if "e" in params:
-            changes["emails"] = self._checked("cact", "e", params["e"].strip())
+            changes["emails"] = self._emails("cact", params["e"])
         with self.core.store.transaction():
             self.core.accounts.update_cost_centre(who.client_id, int(centre), changes)
         ok = self.codes.for_reason("cact", "ok")
