@@ -12,9 +12,7 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,31 +20,16 @@ from pathlib import Path
 
 import httpx
 
+from _emulator import command, free_port, peak_rss_mb, wait_ready  # noqa: E402 (benchmarks/ is on sys.path)
+
 U = "d642dfa0"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start(db: Path, port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smsconform.cli", "emulator", "--port", str(port), "--smpp-port", "0",
-         "--db", str(db), "--frozen"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    for _ in range(200):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=0.5)
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise SystemExit("the emulator did not start")
-
-
-def peak_rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+    process = subprocess.Popen([*command(), "emulator", "--port", str(port), "--smpp-port", "0", "--db", str(db),
+                                "--frozen"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_ready(f"http://127.0.0.1:{port}", process)
+    return process
 
 
 def wrk(url: str, seconds: int, connections: int) -> float:

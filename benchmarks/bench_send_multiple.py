@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import socket
 import statistics
 import subprocess
@@ -25,29 +24,11 @@ import time
 from pathlib import Path
 
 import httpx
+from _emulator import free_port, command, peak_rss_mb, wait_ready, stop  # noqa: E402 (benchmarks/ is on sys.path)
 
 BATCH = 5000
 DDDS = ("11", "21", "31", "41", "51", "61", "71", "81", "91")
 TARGET = 100_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def command() -> list[str]:
-    script = Path(sys.executable).with_name("smsconform")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "smsconform.cli"]
-
-
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM of the emulator process (Linux), in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def batch_body(seed: int) -> bytes:
@@ -58,19 +39,6 @@ def batch_body(seed: int) -> bytes:
         messages.append({"number": f"{DDDS[n % len(DDDS)]}98{n % 10_000_000:07d}",
                          "content": "Mensagem de teste do benchmark", "campaign_id": f"b{seed}-{i}"})
     return json.dumps({"defaultValues": {"type": 0}, "messages": messages}).encode()
-
-
-def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the emulator exited with {proc.returncode}")
-        try:
-            if httpx.get(base + "/_emulator/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("the emulator did not start")
 
 
 def send(client: httpx.Client, body: bytes) -> float:
@@ -138,15 +106,7 @@ def main() -> int:
         print(f"  emulator peak RSS: {peak_rss_mb(proc.pid):.0f} MiB ({messages + BATCH:,} messages stored)")
         return 0 if rate >= TARGET else 1
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if args.keep:
-            print(f"  state kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        stop(proc, workdir, args.keep)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -34,40 +33,10 @@ import httpx
 from smsconform.contracts import load_contracts
 from smsconform.emulator.smpp import pdu as p
 from smsconform.emulator.smpp.server import DEFAULT_MAX_RATE, MAX_RATE_ENV
+from _emulator import free_port, command, peak_rss_mb, wait_ready, stop  # noqa: E402 (benchmarks/ is on sys.path)
 
 TARGET = 2_000
 DDDS = ("11", "21", "31", "41", "51", "61", "71", "81", "91")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def command() -> list[str]:
-    script = Path(sys.executable).with_name("smsconform")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "smsconform.cli"]
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the emulator exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            if httpx.get(base + "/_emulator/health", timeout=1, trust_env=False).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("the emulator did not start")
 
 
 class Esme:
@@ -200,15 +169,7 @@ def main() -> int:
             return 1
         return 0 if rate >= TARGET else 1
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if args.keep:
-            print(f"  state kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        stop(proc, workdir, args.keep)
 
 
 if __name__ == "__main__":

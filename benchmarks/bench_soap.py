@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import shutil
 import socket
 import statistics
 import subprocess
@@ -26,43 +25,13 @@ import time
 from pathlib import Path
 
 import httpx
+from _emulator import free_port, command, peak_rss_mb, wait_ready, stop  # noqa: E402 (benchmarks/ is on sys.path)
 
 COMPARE = 5_000
 DDDS = ("11", "21", "31", "41", "51", "61", "71", "81", "91")
 RESULT = re.compile(rb"<sendUniqueResult>1;[0-9a-f]{32}</sendUniqueResult>")
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def command() -> list[str]:
-    script = Path(sys.executable).with_name("smsconform")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "smsconform.cli"]
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the emulator exited with {proc.returncode}")
-        try:
-            if httpx.get(base + "/_emulator/health", timeout=1, trust_env=False).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("the emulator did not start")
 
 
 def request(port: int, index: int, soap12: bool) -> bytes:
@@ -156,15 +125,7 @@ def main() -> int:
             return 1
         return 0
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if args.keep:
-            print(f"  state kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        stop(proc, workdir, args.keep)
 
 
 if __name__ == "__main__":
