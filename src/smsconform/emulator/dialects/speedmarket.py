@@ -438,6 +438,10 @@ class Speedmarket:
             return self.block_reason(msg)
         if msg.state == m.ERROR and msg.entered(m.SENT) is None:
             return m.REJECTED   # refused before reaching the handset: "Message Rejected by operator" (8)
+        if msg.state == m.SENT and msg.outcome == m.EXPIRED:
+            # The operator level has one first status: 0 received, or 7 expired, never 0 then 7 (seed 001,
+            # "Status de entrega na operadora"); until the operator lets it expire it is still preparing.
+            return m.QUEUED
         return STATE_FOR.get(msg.state, msg.state)
 
     def status_code(self, msg: Message) -> str:
@@ -618,7 +622,7 @@ class Speedmarket:
         return url + ("&" if "?" in url else "?") + query
 
     def render_status_callback(self, core: Core, msg: Message, state: str, at: float) -> list[tuple[str, str, str, None]]:
-        if state in PREPARATION:
+        if state in PREPARATION or self.status_reason(msg) in PREPARATION:
             return []
         url = core.accounts.callback_url(msg.client_id, NAME, "status")
         if not url:
