@@ -27,7 +27,6 @@ from typing import Any, Callable
 import pytest
 
 from smsconform.contracts import Limit, load_contracts
-from smsconform.contracts.yamlfile import load_yaml
 from smsconform.conformance.clients.base import NotExercised, Result
 from smsconform.conformance.clients.speedmarket import BALANCE_KEY_BY_TYPE, fixture_numbers, valid_number
 
@@ -37,6 +36,7 @@ SEND_OPERATIONS = {("mensagem", "send"), ("mensagem", "mult"), ("speedmarket", "
 TEXT_PARAM = {"mensagem": "m", "speedmarket": "content", "painel": "msg", "fcati": "text"}
 ALPHABETS = {"gsm": "a", "ucs2": "ã"}
 TEXT = "smsconform teste de conformidade"
+EMAIL_DOMAIN = "@exemplo.com.br"
 BRT = timezone(timedelta(hours=-3))
 DAY = 86400.0
 SMS_TYPES = (0, 1, 2)  # speedmarket types billed per SMS part; voice and WhatsApp are billed as the answer says
@@ -102,6 +102,9 @@ def _points() -> list[Point]:
     for lim in load_contracts().catalog.limits:
         if lim.dialect not in DIALECTS:
             continue
+        if lim.unit == "days":  # one staggered run of the clock checks every operation and age
+            points.append(Point(lim, ",".join(lim.operations), int(lim.max or 0)))
+            continue
         for operation in lim.operations:
             values = _values(lim) or [0]
             for n in values:
@@ -119,12 +122,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                          marks=[pytest.mark.rules(p.limit.id), pytest.mark.dialect(p.limit.dialect)])
             for p in _points()
         ])
-
-
-def _limit_sets() -> dict[str, dict[str, Any]]:
-    """The `set` overrides of limits.yaml (the typed Limit does not carry them)."""
-    data, _ = load_yaml(load_contracts().root / "catalog" / "limits.yaml")
-    return {entry["id"]: dict(entry.get("set") or {}) for entry in data["entries"]}
 
 
 # -- numbers -----------------------------------------------------------------------------------------
@@ -184,7 +181,7 @@ def base_request(client: Any, dialect: str, operation: str, limit: Limit) -> dic
             params["n"] = ";".join(distinct_numbers(client.target, 2))
     else:
         params = client.valid_request(operation)
-    overrides = _limit_sets().get(limit.name, {})
+    overrides = dict(limit.overrides or {})  # limits.yaml `set`: the parameters under which it applies
     if dialect == "speedmarket" and operation == "send-multiple":
         for key, value in overrides.items():
             value = int(value) if key in ("type", "number", "country_code") and str(value).isdigit() else value
@@ -219,6 +216,8 @@ def shape(point: Point, client: Any, params: dict[str, Any]) -> Probe:
         value = fill * n
         if (dialect, op, lim.param) == ("mensagem", "cict", "d"):  # a new name each time (-1 is a duplicate)
             value = (uuid.uuid4().hex * (n // 32 + 1))[:n]
+        elif dialect == "mensagem" and lim.param == "e" and n > len(EMAIL_DOMAIN):  # "E-mail centro de custos"
+            value = "a" * (n - len(EMAIL_DOMAIN)) + EMAIL_DOMAIN
         params[lim.param] = value
         count = len(str(params.get("n", "")).split(";")) if (dialect, op) == ("mensagem", "mult") else 1
         types = [int(params.get("type", 0))] if dialect == "speedmarket" else []
@@ -508,51 +507,63 @@ def probe_rate(point: Point, client: Any, catalog: Any, control: Any, target: An
     assert again.code in ok, f"{lim.id}: a minute later the call must be answered again, got {again}"
 
 
-_AGED: dict[str, tuple[str, str, float]] = {}
-
-
 def probe_retention(point: Point, client: Any, catalog: Any, control: Any, target: Any) -> None:
-    """days: a message (or MO) is found while it is at most N days old, and absent after (001: 'a consulta
-    fica disponível por até 32 dias'). Needs a clock the suite can move."""
+    """days: what is at most N days old is found, what is older is not (001: 'a consulta fica disponível
+    por até 32 dias após seu envio' / 'após o recebimento'). Needs a clock the suite can move.
+
+    One run of the clock covers every point: items are made a day apart, oldest first (N+1 days before the
+    check, then N, then N-1), so a single query of each operation sees all three ages at once. Messages
+    are sent from a number of their own; MOs carry a text of their own.
+    """
     if control is None:
         raise NotExercised(f"{point.limit.id}: waiting {point.n} days needs a target clock the suite can move")
-    op, n = point.operation, point.n
-    if op in ("mt_id", "mt_date"):
-        key = f"{point.limit.name}:{op}"
-        if key not in _AGED or control.now() - _AGED[key][2] > n * DAY:
-            number = national(target, 11, salt=len(_AGED) + 1 + int(time.time()) % 997)
+    lim = point.limit
+    bound = int(lim.max or 0)
+    ages = [bound + 1, bound, bound - 1]
+    mo = any(op in ("mo", "mo_new") for op in lim.operations)
+    made: list[tuple[int, str, str, float]] = []   # age, id or text, number, made at
+    for i, age in enumerate(ages):
+        if mo:
+            text = f"smsconform mo {uuid.uuid4().hex[:10]}"
+            control.inject_mo(valid_number(target, 0), text, dialect="speedmarket")
+            made.append((age, text, "", control.now()))
+        else:
+            number = national(target, 11, salt=i + 1 + int(time.time()) % 997)
             sent = client.send_single(number)
             assert sent.id is not None, f"could not send a message to age: {sent.exchange.text!r}"
-            _AGED[key] = (sent.id, number, control.now())
-        ident, number, at = _AGED[key]
-        control.advance(at + n * DAY - control.now())
-        if op == "mt_id":
-            found = ident in client.statuses([ident])
-        else:  # mt_date items carry `id` where the target gives one, else the number identifies ours
-            items = _list(client, "mt_date", _window(at))
-            found = any(str(m.get("id", "")) == ident or (m.get("id") is None and str(m.get("number")) in
-                                                           (number, "55" + number)) for m in items)
-    else:
-        if control is None:
-            raise NotExercised("injecting an MO needs the control API")
-        text = f"smsconform mo {uuid.uuid4().hex[:10]}"
-        control.inject_mo(valid_number(target, 0), text, dialect="speedmarket")
-        at = control.now()
-        control.advance(n * DAY)
-        params = {} if op == "mo_new" else _window(at)
-        found = text in _contents(client, op, params)
-    where = f"{point.limit.id}: {op} {n} days after"
-    if point.inside:
-        assert found, f"{where}: must still be found [{point.limit.source}]"
-    else:
-        assert not found, f"{where}: must no longer be found [{point.limit.source}]"
+            made.append((age, sent.id, number, control.now()))
+        control.advance(DAY)
+    first_made = made[0][3]
+    control.advance(first_made + ages[0] * DAY - control.now())
+    problems = []
+    for op in sorted(lim.operations, key=lambda o: o == "mo_new"):  # mo_new consumes what it returns: last
+        for age, ident, number, at in made:
+            if op == "mt_id":
+                found = ident in client.statuses([ident])
+            elif op == "mt_date":  # items carry `id` where the target gives one, else the number identifies ours
+                items = _list(client, "mt_date", _window(at))
+                found = any(str(m.get("id", "")) == ident or (m.get("id") is None and str(m.get("number")) in
+                                                               (number, "55" + number)) for m in items)
+            else:
+                continue
+            if found != (age <= bound):
+                problems.append(f"{op}: a message {age} days old is {'found' if found else 'not found'}")
+        if op in ("mo", "mo_new"):
+            contents = _contents(client, op, {} if op == "mo_new" else _window(made[0][3], made[-1][3]))
+            for age, text, _, _ in made:
+                found = text in contents
+                if found != (age <= bound):
+                    problems.append(f"{op}: an MO {age} days old is {'found' if found else 'not found'}")
+    assert not problems, f"{lim.id} (at most {bound} days): " + "; ".join(problems) + f" [{lim.source}]"
 
 
-def _window(at: float) -> dict[str, str]:
-    moment = datetime.fromtimestamp(at, BRT).replace(tzinfo=None)
+def _window(first: float, last: float | None = None) -> dict[str, str]:
+    """A query period from an hour before ``first`` to an hour after ``last`` (ISO-8601, Brasília time)."""
+    start = datetime.fromtimestamp(first, BRT).replace(tzinfo=None)
+    end = datetime.fromtimestamp(last if last is not None else first, BRT).replace(tzinfo=None)
     fmt = "%Y-%m-%dT%H:%M:%S"
-    return {"start_date": (moment - timedelta(hours=1)).strftime(fmt),
-            "end_date": (moment + timedelta(hours=1)).strftime(fmt)}
+    return {"start_date": (start - timedelta(hours=1)).strftime(fmt),
+            "end_date": (end + timedelta(hours=1)).strftime(fmt)}
 
 
 def _list(client: Any, op: str, params: dict[str, Any]) -> list[dict[str, Any]]:

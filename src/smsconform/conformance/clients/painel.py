@@ -160,6 +160,33 @@ class PainelClient(HttpDialectClient):
             raise AssertionError(f"could not create a campaign to build the state: {sent.exchange.text!r}")
         return sent.id
 
+    # -- states the codes family needs (states.py asks a client for the ones it does not know) ---------
+    @staticmethod
+    def build_state(client: "PainelClient", control: Any, state: str, operation: str) -> Any:
+        """campaign_waiting (scheduled a month ahead), campaign_held (that, held), campaign_done (sent at
+        once, then time passes until getstatus shows every destination in a final status)."""
+        from ..triggers import Plan
+
+        if state in ("campaign_waiting", "campaign_held"):
+            campaign = client._campaign(scheduled=True)
+            if state == "campaign_held":
+                held = client.hold(campaign)
+                if held.code != "1":
+                    raise AssertionError(f"could not hold campaign {campaign} to build the state: {held}")
+            return Plan(operation, "main", {"id": campaign})
+        if state == "campaign_done":
+            from ...contracts import load_contracts
+
+            machine = load_contracts().catalog.machine("painel.message")
+            finals = set(machine.finals)
+            campaign = client._campaign(scheduled=False)
+            for _ in range(6):
+                client.let_pass(60)
+                if set(client.statuses(campaign).values()) <= finals:
+                    return Plan(operation, "main", {"id": campaign})
+            raise AssertionError(f"campaign {campaign} never reached a final status to build the state")
+        raise NotExercised(f"no way to build state {state!r} for painel")
+
     # -- flows the families share ---------------------------------------------------------------------
     def sendsms(self, numbers: list[str], msg: str = TEST_TEXT, account: str = "main", **extra: Any) -> Campaign:
         exchange = self.call("sendsms", {"msg": msg, "numbers": ",".join(numbers), **extra}, account)

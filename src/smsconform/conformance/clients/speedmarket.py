@@ -96,11 +96,20 @@ class SpeedmarketClient(HttpDialectClient):
         if operation == "send-multiple":
             headers["Content-Type"] = "application/json"
             body = {k: v for k, v in params.items() if v is not None}
+            if isinstance(body.get("messages"), str):
+                body["messages"] = self._messages_from_list(body["messages"])
             return self.send(operation, "POST", url, headers=headers,
                              content=json.dumps(body, ensure_ascii=False).encode("utf-8"))
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         query = "&".join(f"{k}={quote(str(v), safe=',')}" for k, v in params.items() if v is not None)
         return self.send(operation, "GET", f"{url}?{query}" if query else url, headers=headers)
+
+    @staticmethod
+    def _messages_from_list(numbers: str) -> list[dict[str, Any]]:
+        """A generic trigger gives `messages` as numbers joined by the list separator (``{numbers:N}``, a
+        limit's N items): the batch's JSON array carries one message object per number."""
+        return [{"number": int(n) if n.strip().isdigit() else n.strip(), "content": TEST_TEXT}
+                for n in numbers.split(",") if n.strip()]
 
     def result(self, operation: str, exchange: Exchange) -> Result:
         body = self.json(exchange)
@@ -162,6 +171,28 @@ class SpeedmarketClient(HttpDialectClient):
         if operation in ("mo_new", "balance", "method"):
             return {}
         raise NotExercised(f"no valid request is known for speedmarket.{operation}")
+
+    # -- states the codes family needs (states.py asks a client for the ones it does not know) ---------
+    @staticmethod
+    def build_state(client: "SpeedmarketClient", control: Any, state: str, operation: str) -> Any:
+        """campaign_id_used: a send with a fresh campaign_id on the account the code's trigger names, so
+        that the plan's second send with the same campaign_id meets the duplicate protection (001 §
+        Parâmetro campaign_id: "proteção contra envios duplicados")."""
+        import uuid
+
+        from ...contracts import load_contracts
+        from ..triggers import Plan
+
+        if state != "campaign_id_used":
+            raise NotExercised(f"no way to build state {state!r} for speedmarket")
+        accounts = {(c.trigger or {}).get("account", "main") for c in load_contracts().catalog.codes
+                    if c.dialect == "speedmarket" and c.operation == operation and (c.trigger or {}).get("state") == state}
+        account = sorted(accounts)[0] if accounts else "main"
+        params = {**client.valid_request(operation), "campaign_id": f"dup-{uuid.uuid4().hex[:12]}"}
+        first = client.result(operation, client.call(operation, params, account))
+        if not first.success:
+            raise AssertionError(f"the first send with a new campaign_id was refused: {first}")
+        return Plan(operation, account, params)
 
     # -- flows the families share ---------------------------------------------------------------------
     def send_single(self, number: str, content: str = TEST_TEXT, account: str = "main", **extra: Any) -> Sent:

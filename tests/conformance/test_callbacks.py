@@ -1,0 +1,638 @@
+"""Family 6, callbacks: the suite's own loopback receiver gets what the provider sends, and checks it.
+
+Generated from contracts/catalog/callbacks.yaml and codes.yaml:
+- each callback rule: the suite registers its receiver (the control API's `register_callback`, or painel's
+  `url_callback` per send), makes the event happen (a send, time, an MO injected with `inject_mo`), and holds
+  every request that arrives to the rule: method, each parameter (present when required, of its type,
+  format and listed values) and the message it is about;
+- order: a message's callbacks arrive along a path of its machine (machines.yaml), with non-decreasing
+  dates: mensagem's status call-back before its DLR, speedmarket's operator level before its handset level
+  and never a preparation status;
+- each status code with a trigger (codes.yaml mensagem callback-status / callback-dlr, speedmarket and
+  painel message-status) is reached on purpose and arrives by callback;
+- every accepted message of a batch gets its callbacks.
+
+Time passes through the target's control API in small steps, so that what happens at different moments is
+delivered at different moments; a real-time target is given up to `time.max_wait` seconds.
+"""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from smsconform.contracts import Callback, Code, Machine, load_contracts
+from smsconform.conformance.clients.base import NotExercised
+from smsconform.conformance.clients.speedmarket import fixture_numbers, valid_number
+from smsconform.conformance.receiver import CallbackReceiver, Received
+
+HORIZON = 3 * 86400.0          # the furthest the suite moves a target's clock waiting for a callback
+FINE_STEPS = 12                # seconds moved one by one, so that each change is delivered on its own
+FORMATS = {
+    "yyyy-MM-dd HH:mm:ss": (re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"), "%Y-%m-%d %H:%M:%S"),
+    "32 lowercase hex digits": (re.compile(r"^[0-9a-f]{32}$"), None),
+}
+TYPES = {"integer": re.compile(r"^-?\d+$"), "number": re.compile(r"^-?\d+(\.\d+)?$")}
+STATUS_OPERATIONS = {
+    ("mensagem", "callback-status"): "mensagem.status",
+    ("mensagem", "callback-dlr"): "mensagem.dlr",
+    ("speedmarket", "message-status"): "speedmarket.status",
+    ("painel", "message-status"): "painel.data_callback",
+}
+
+
+# -- letting time pass -------------------------------------------------------------------------------
+class Clock:
+    """Moves the target's time: its control API in growing steps, or real waiting up to max_wait.
+
+    After each step it waits until what became due has been delivered: through the control API's outbox
+    where the target has one (emulator-control.yaml `/outbox`), else until the receiver has been quiet.
+    """
+
+    def __init__(self, target: Any, control: Any) -> None:
+        self.target, self.control = target, control
+        self._outbox = control is not None
+
+    def run_until(self, receiver: CallbackReceiver, done: Callable[[], bool], horizon: float = HORIZON) -> bool:
+        if self.control is None:
+            receiver.wait_for(lambda _: done(), timeout=self.target.time.max_wait)
+            return done()
+        moved, step, fine = 0.0, 1.0, 0
+        self.drain(receiver)
+        while not done() and moved < horizon:
+            self.control.advance(step)
+            moved += step
+            self.drain(receiver)
+            fine += 1
+            if fine >= FINE_STEPS:
+                step = min(step * 4, horizon)
+        return done()
+
+    def drain(self, receiver: CallbackReceiver, timeout: float = 5.0) -> None:
+        """Wait until every callback to the receiver that is due has arrived."""
+        if self._outbox:
+            prefix = receiver.url("/")
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                response = self.control.http.get(f"{self.control.base_url}/outbox")
+                if response.status_code != 200 or not isinstance(response.json(), list):
+                    self._outbox = False
+                    break
+                now = self.control.now()
+                pending = [o for o in response.json() if str(o.get("url", "")).startswith(prefix)
+                           and o.get("delivered_at") is None and o.get("next_at") is not None
+                           and float(o["next_at"]) <= now]
+                if not pending:
+                    return
+                time.sleep(0.02)
+        receiver.settle(quiet=0.15, timeout=3)
+
+    def settle(self, receiver: CallbackReceiver, seconds: float = 60.0) -> None:
+        """Let a little more time pass, so that a callback that should not come has had its chance."""
+        if self.control is not None:
+            for _ in range(3):
+                self.control.advance(seconds / 3)
+                self.drain(receiver)
+        else:
+            time.sleep(min(5.0, self.target.time.max_wait))
+
+
+# -- machines ----------------------------------------------------------------------------------------
+def reachable(machine: Machine, before: str, after: str) -> bool:
+    """Whether the machine has a path (of any length) from ``before`` to ``after``."""
+    if machine.allows(before, after):
+        return True
+    seen, queue = {before}, deque([before])
+    while queue:
+        state = queue.popleft()
+        for edge in machine.edges:
+            if edge.source == state and edge.target not in seen:
+                if edge.target == after:
+                    return True
+                seen.add(edge.target)
+                queue.append(edge.target)
+    return False
+
+
+def path_violation(machine: Machine, observed: list[str]) -> str | None:
+    """Why an observed status sequence is not a path of the machine, or None.
+
+    Every status must be a state of the machine. Consecutive observations must be a step the machine allows
+    (``Machine.first_illegal_step``) or, since polling and callbacks can miss states (machines.yaml), be
+    joined by a path of the graph: what can never happen is a step no path allows, such as a move backwards
+    or out of a final state.
+    """
+    known = {s.code for s in machine.states}
+    unknown = [s for s in observed if s not in known]
+    if unknown:
+        return f"status {unknown[0]!r} is not a state of {machine.id}"
+    step = machine.first_illegal_step(observed)
+    while step is not None:
+        before, after = step
+        if not reachable(machine, before, after):
+            return f"{machine.id}: no path from {before!r} to {after!r} in the observed sequence {observed}"
+        index = next(i for i in range(len(observed) - 1) if (observed[i], observed[i + 1]) == step)
+        rest = observed[index + 1:]
+        step = machine.first_illegal_step(rest)
+        observed = rest
+    return None
+
+
+def level_of(machine: Machine, code: str) -> str | None:
+    state = machine.state(code)
+    return state.level if state else None
+
+
+# -- parameters --------------------------------------------------------------------------------------
+def check_params(rule: Callback, values: dict[str, str], where: str) -> None:
+    """Every parameter the rule lists: present when required, of its type, format and values.
+
+    In a query string an empty required parameter counts as missing; in a record (painel's data_callback)
+    a field is present by its position, and its grammar says whether it may be empty."""
+    record = bool(rule.encoding and "#" in rule.encoding)
+    for param in rule.params:
+        value = values.get(param.name)
+        if value is None or value == "":
+            assert not param.required or (record and value == ""), (
+                f"{where}: required parameter {param.name!r} missing [{rule.source}]")
+            continue
+        if param.type in TYPES:
+            assert TYPES[param.type].match(value), f"{where}: {param.name}={value!r} is not an {param.type}"
+        if param.type == "datetime" or param.format in FORMATS:
+            pattern, fmt = FORMATS.get(param.format or "", (None, None))
+            if pattern is not None:
+                assert pattern.match(value), f"{where}: {param.name}={value!r} is not {param.format}"
+                if fmt:
+                    datetime.strptime(value, fmt)
+        if param.values:
+            assert value in param.values, f"{where}: {param.name}={value!r} is not one of {param.values}"
+
+
+def record_values(rule: Callback, record: str) -> dict[str, str]:
+    """A `;` record (painel data_callback) parsed with its grammar, then named by the rule's parameters."""
+    grammar, start = rule.encoding.split("#") if rule.encoding and "#" in rule.encoding else (None, None)
+    if grammar:
+        load_contracts().grammar(grammar).parse(record, start=start)
+    fields = record.rstrip("\r\n").split(";")
+    names = [p.name for p in rule.params]
+    assert len(fields) == len(names), f"{rule.id}: {len(fields)} fields, {len(names)} expected: {record!r}"
+    return dict(zip(names, fields))
+
+
+def values_of(rule: Callback, request: Received) -> dict[str, str]:
+    assert request.method == rule.method, f"{rule.id}: sent by {request.method}, the rule says {rule.method}"
+    if rule.encoding and "#" in rule.encoding:
+        record = request.params().get("data_callback")
+        assert record is not None, f"{rule.id}: no data_callback record in {request.raw_query!r}"
+        return record_values(rule, record)
+    return request.params()
+
+
+# -- fixtures ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[CallbackReceiver]:
+    with CallbackReceiver() as rx:
+        yield rx
+
+
+@pytest.fixture
+def clock(sms_target: Any, sms_control: Any) -> Clock:
+    return Clock(sms_target, sms_control)
+
+
+_REGISTERED: set[tuple[str, str]] = set()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _unregister(sms_control: Any) -> Iterator[None]:
+    """The receiver stops with this module: take its URLs off the account, or later sends would call it."""
+    yield
+    if sms_control is not None:
+        for dialect, kind in sorted(_REGISTERED):
+            sms_control.register_callback(dialect, kind, None)
+    _REGISTERED.clear()
+
+
+def register(control: Any, receiver: CallbackReceiver, dialect: str, kinds: tuple[str, ...]) -> dict[str, str]:
+    """Point the main account's callbacks of ``kinds`` at the receiver; returns kind -> path."""
+    if control is None:
+        raise NotExercised(f"registering {dialect} callback URLs needs the target's control API (the providers "
+                           "configure them through their support)")
+    paths = {}
+    for kind in kinds:
+        path = f"/{dialect}/{kind}"
+        control.register_callback(dialect, kind, receiver.url(path))
+        _REGISTERED.add((dialect, kind))
+        paths[kind] = path
+    return paths
+
+
+def catalog() -> Any:
+    return load_contracts().catalog
+
+
+# -- the flows, per dialect --------------------------------------------------------------------------
+@dataclass
+class Sent:
+    key: str            # what its callbacks name it by: md5, id, or "campaign:number"
+    number: str
+    ref: str | None     # the client's reference (id, campaign_id, interno_key)
+    extra: dict[str, Any]
+
+
+def mensagem_send(sms_clients: Any, target: Any, number: str, **extra: Any) -> Sent:
+    client = sms_clients("mensagem")
+    ref = extra.pop("id", f"sc{uuid.uuid4().hex[:12]}")
+    exchange = client.call("send", {"n": number, "m": "smsconform callback", "id": ref, **extra})
+    fields = exchange.text.strip().split(";")
+    assert fields[0] == "1" and len(fields) == 2, f"mensagem send refused: {exchange.text!r}"
+    return Sent(fields[1], number, ref, {})
+
+
+def speedmarket_send(sms_clients: Any, target: Any, number: str, **extra: Any) -> Sent:
+    client = sms_clients("speedmarket")
+    ref = extra.pop("campaign_id", f"sc{uuid.uuid4().hex[:12]}")
+    sent = client.send_single(number, "smsconform callback", campaign_id=ref, **extra)
+    assert sent.id is not None and sent.result.success, f"speedmarket send refused: {sent.exchange.text!r}"
+    return Sent(sent.id, number, ref, {})
+
+
+def painel_send(sms_clients: Any, target: Any, number: str, receiver: CallbackReceiver, **extra: Any) -> Sent:
+    client = sms_clients("painel")
+    ref = f"sc{uuid.uuid4().hex[:12]}"
+    path = f"/painel/{ref}"
+    campaign = client.sendsms([number], "smsconform callback", url_callback=receiver.url(path), interno_key=ref,
+                              **extra)
+    assert campaign.id is not None, f"painel sendsms refused: {campaign.exchange.text!r}"
+    return Sent(f"{campaign.id}:{number}", number, ref, {"path": path, "campaign": campaign.id})
+
+
+def about(rule: Callback, request: Received, sent: Sent) -> bool:
+    """Whether a received callback is about this message (read loosely: `arrived` checks it strictly)."""
+    values = request.params()
+    if rule.dialect == "mensagem":
+        return values.get("md5") == sent.key
+    if rule.dialect == "speedmarket":
+        return values.get("id") == sent.key
+    fields = values.get("data_callback", "").split(";")
+    return len(fields) > 1 and f"{fields[0]}:{fields[1]}" == sent.key
+
+
+def arrived(receiver: CallbackReceiver, path: str, rule: Callback, sent: Sent) -> list[tuple[Received, dict[str, str]]]:
+    return [(r, values_of(rule, r)) for r in receiver.received(path) if about(rule, r, sent)]
+
+
+def final_codes(machine: Machine) -> set[str]:
+    return set(machine.finals)
+
+
+def hash_of(control: Any, dialect: str, number: str, ident: str | None = None) -> str:
+    """The MD5 protocol the control API knows a message by (inject_mo's reply_to)."""
+    found = control.messages(dialect=dialect, number=number)
+    for message in reversed(found):
+        if ident is None or str(message.get("id")) == ident:
+            return str(message["hash"])
+    raise AssertionError(f"the control API knows no {dialect} message to {number} (id {ident})")
+
+
+# -- each callback rule ------------------------------------------------------------------------------
+def _rules() -> list[Callback]:
+    return [cb for cb in load_contracts().catalog.callbacks if cb.dialect in ("mensagem", "speedmarket", "painel")]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "callback_rule" in metafunc.fixturenames:
+        metafunc.parametrize("callback_rule", [
+            pytest.param(cb, id=cb.id, marks=[pytest.mark.rules(cb.id), pytest.mark.dialect(cb.dialect)])
+            for cb in _rules()
+        ])
+    if "status_code" in metafunc.fixturenames:
+        codes = [c for c in load_contracts().catalog.codes if (c.dialect, c.operation) in STATUS_OPERATIONS]
+        metafunc.parametrize("status_code", [
+            pytest.param(c, id=c.id, marks=[pytest.mark.rules(c.id, f"callback:{STATUS_OPERATIONS[(c.dialect, c.operation)]}"),
+                                            pytest.mark.dialect(c.dialect)])
+            for c in codes
+        ])
+
+
+def test_callback(callback_rule: Callback, receiver: CallbackReceiver, clock: Clock, sms_clients, sms_control,
+                  sms_target) -> None:
+    scenario = SCENARIOS.get(callback_rule.name)
+    if scenario is None:
+        raise NotExercised(f"{callback_rule.id}: the suite knows no way to make this callback happen yet")
+    scenario(callback_rule, receiver, clock, sms_clients, sms_control, sms_target)
+
+
+def scenario_mensagem_status(rule: Callback, rx: CallbackReceiver, clock: Clock, sms_clients: Any, control: Any,
+                             target: Any) -> None:
+    paths = register(control, rx, "mensagem", ("status",))
+    sent = mensagem_send(sms_clients, target, valid_number(target, 0))
+    machine = catalog().machine("mensagem.message")
+    done = lambda: any(v.get("status") in final_codes(machine) for _, v in arrived(rx, paths["status"], rule, sent))
+    assert clock.run_until(rx, done), f"{rule.id}: no final status call-back for {sent.key} [{rule.source}]"
+    clock.settle(rx)
+    got = arrived(rx, paths["status"], rule, sent)
+    for request, values in got:
+        check_params(rule, values, f"{rule.id} #{request.seq}")
+        assert values["msisdn"] == sent.number, f"{rule.id}: msisdn {values['msisdn']!r}, sent to {sent.number}"
+        assert values.get("uuid") == sent.ref, f"{rule.id}: uuid {values.get('uuid')!r}, the send's id was {sent.ref!r}"
+    check_order(rule, machine, [v["status"] for _, v in got], got, initial=machine.initial)
+
+
+def scenario_mensagem_dlr(rule: Callback, rx: CallbackReceiver, clock: Clock, sms_clients: Any, control: Any,
+                          target: Any) -> None:
+    paths = register(control, rx, "mensagem", ("status", "dlr"))
+    status_rule = catalog().callback("mensagem.status")
+    sent = mensagem_send(sms_clients, target, valid_number(target, 0))
+    delivery = catalog().machine("mensagem.delivery")
+    done = lambda: bool(arrived(rx, paths["dlr"], rule, sent))
+    assert clock.run_until(rx, done), f"{rule.id}: no DLR call-back for {sent.key} [{rule.source}]"
+    clock.settle(rx)
+    dlrs = arrived(rx, paths["dlr"], rule, sent)
+    statuses = arrived(rx, paths["status"], status_rule, sent)
+    for request, values in dlrs:
+        check_params(rule, values, f"{rule.id} #{request.seq}")
+        assert values["msisdn"] == sent.number and values.get("uuid") == sent.ref, f"{rule.id}: {values}"
+    sent_status = [(r, v) for r, v in statuses if v.get("status") in delivery.initial]
+    assert sent_status, f"{rule.id}: a DLR came for {sent.key} without the status call-back ENVIADO before it"
+    first_dlr = min(r.seq for r, _ in dlrs)
+    assert min(r.seq for r, _ in sent_status) < first_dlr, (
+        f"{rule.id}: the DLR call-back arrived before the status call-back (machines.yaml mensagem.delivery)")
+    merged = sorted(sent_status[:1] + dlrs, key=lambda rv: rv[0].seq)
+    check_order(rule, delivery, [v["status"] for _, v in merged], merged)
+
+
+def scenario_mensagem_mo(rule: Callback, rx: CallbackReceiver, clock: Clock, sms_clients: Any, control: Any,
+                         target: Any) -> None:
+    paths = register(control, rx, "mensagem", ("status", "mo"))
+    status_rule = catalog().callback("mensagem.status")
+    sent = mensagem_send(sms_clients, target, valid_number(target, 0))
+    clock.run_until(rx, lambda: bool(arrived(rx, paths["status"], status_rule, sent)))
+    text = f"resposta {uuid.uuid4().hex[:8]}"
+    control.inject_mo(sent.number, text, reply_to=sent.key, dialect="mensagem")
+    mine = lambda: [(r, r.params()) for r in rx.received(paths["mo"]) if r.params().get("message") == text]
+    assert clock.run_until(rx, lambda: bool(mine()), horizon=600), f"{rule.id}: no MO call-back [{rule.source}]"
+    for request, values in mine():
+        assert request.method == rule.method
+        check_params(rule, values, f"{rule.id} #{request.seq}")
+        assert values["msisdn"] == sent.number, f"{rule.id}: msisdn {values['msisdn']!r}, replied from {sent.number}"
+        assert values.get("md5") == sent.key, f"{rule.id}: md5 {values.get('md5')!r}, the reply is to {sent.key}"
+        assert values.get("uuid") == sent.ref, f"{rule.id}: uuid {values.get('uuid')!r}, the send's id was {sent.ref!r}"
+
+
+def scenario_speedmarket_status(rule: Callback, rx: CallbackReceiver, clock: Clock, sms_clients: Any, control: Any,
+                                target: Any) -> None:
+    paths = register(control, rx, "speedmarket", ("status",))
+    sent = speedmarket_send(sms_clients, target, valid_number(target, 0))
+    machine = catalog().machine("speedmarket.message")
+    done = lambda: any(v.get("status") in final_codes(machine) for _, v in arrived(rx, paths["status"], rule, sent))
+    assert clock.run_until(rx, done), f"{rule.id}: no final status callback for id {sent.key} [{rule.source}]"
+    clock.settle(rx)
+    got = arrived(rx, paths["status"], rule, sent)
+    for request, values in got:
+        check_params(rule, values, f"{rule.id} #{request.seq}")
+        assert values.get("campaign_id") == sent.ref, f"{rule.id}: campaign_id {values.get('campaign_id')!r}"
+    levels = [level_of(machine, v["status"]) for _, v in got]
+    assert "preparation" not in levels, f"{rule.id}: a preparation status came by callback ('não é retornado por Callback')"
+    assert levels == sorted(levels, key=lambda lv: 0 if lv == "operator" else 1), (
+        f"{rule.id}: the operator level must come before the handset level, got {levels}")
+    check_order(rule, machine, [v["status"] for _, v in got], got, initial=machine.initial)
+
+
+def scenario_speedmarket_mo(rule: Callback, rx: CallbackReceiver, clock: Clock, sms_clients: Any, control: Any,
+                            target: Any) -> None:
+    paths = register(control, rx, "speedmarket", ("status", "mo"))
+    sent = speedmarket_send(sms_clients, target, valid_number(target, 0))
+    clock.run_until(rx, lambda: bool(arrived(rx, paths["status"], catalog().callback("speedmarket.status"), sent)))
+    text = f"resposta {uuid.uuid4().hex[:8]}"
+    control.inject_mo(sent.number, text, reply_to=hash_of(control, "speedmarket", sent.number, sent.key),
+                      dialect="speedmarket")
+    mine = lambda: [(r, r.params()) for r in rx.received(paths["mo"]) if r.params().get("content") == text]
+    assert clock.run_until(rx, lambda: bool(mine()), horizon=600), f"{rule.id}: no MO callback [{rule.source}]"
+    for request, values in mine():
+        assert request.method == rule.method
+        check_params(rule, values, f"{rule.id} #{request.seq}")
+        assert values["number"] == "55" + sent.number, f"{rule.id}: number {values['number']!r} (with the country code)"
+        assert values.get("id") == sent.key, f"{rule.id}: id {values.get('id')!r}, the reply is to {sent.key}"
+        assert values.get("campaign_id") in (None, sent.ref), f"{rule.id}: campaign_id {values.get('campaign_id')!r}"
+
+
+def scenario_painel_data_callback(rule: Callback, rx: CallbackReceiver, clock: Clock, sms_clients: Any,
+                                  control: Any, target: Any) -> None:
+    sent = painel_send(sms_clients, target, valid_number(target, 0), rx)
+    path = sent.extra["path"]
+    machine = catalog().machine("painel.message")
+    done = lambda: any(v.get("status") in final_codes(machine) for _, v in arrived(rx, path, rule, sent))
+    assert clock.run_until(rx, done), f"{rule.id}: no final data_callback for campaign {sent.key} [{rule.source}]"
+    clock.settle(rx)
+    got = arrived(rx, path, rule, sent)
+    for request, values in got:
+        check_params(rule, values, f"{rule.id} #{request.seq}")
+        assert values["resposta"] == "", f"{rule.id}: a status change carries no reply, got {values['resposta']!r}"
+        assert values.get("interno_key") == sent.ref, f"{rule.id}: interno_key {values.get('interno_key')!r}"
+    check_order(rule, machine, [v["status"] for _, v in got], got, initial=machine.initial)
+    if control is None:
+        return
+    text = f"resposta {uuid.uuid4().hex[:8]}"
+    control.inject_mo(sent.number, text, reply_to=hash_of(control, "painel", sent.number), dialect="painel")
+    replies = lambda: [(r, v) for r, v in arrived(rx, path, rule, sent) if v.get("resposta") == text]
+    assert clock.run_until(rx, lambda: bool(replies()), horizon=600), f"{rule.id}: no data_callback for the reply"
+    for request, values in replies():
+        check_params(rule, values, f"{rule.id} #{request.seq}")
+
+
+def check_order(rule: Callback, machine: Machine, statuses: list[str], got: list[tuple[Received, dict[str, str]]],
+                initial: tuple[str, ...] = ()) -> None:
+    """Arrival order follows a path of the machine, from an initial state, with non-decreasing dates."""
+    assert statuses, f"{rule.id}: nothing arrived"
+    start = [initial[0]] if initial and statuses[0] not in initial else []
+    problem = path_violation(machine, start + statuses)
+    assert problem is None, f"{rule.id}: {problem} [{machine.source}]"
+    dates = [v.get("date") or v.get("data_resposta") for _, v in sorted(got, key=lambda rv: rv[0].seq)]
+    dates = [d for d in dates if d]
+    assert dates == sorted(dates), f"{rule.id}: callbacks arrived out of their dates' order: {dates}"
+
+
+SCENARIOS: dict[str, Callable[..., None]] = {
+    "mensagem.status": scenario_mensagem_status,
+    "mensagem.dlr": scenario_mensagem_dlr,
+    "mensagem.mo": scenario_mensagem_mo,
+    "speedmarket.status": scenario_speedmarket_status,
+    "speedmarket.mo": scenario_speedmarket_mo,
+    "painel.data_callback": scenario_painel_data_callback,
+}
+
+
+# -- each status code with a trigger, reached on purpose and seen by callback -------------------------
+def trigger_number(code: Code, target: Any, key: str) -> tuple[str, dict[str, Any]]:
+    """The destination and other overrides a status code's trigger `set`s (codes.yaml conventions)."""
+    overrides: dict[str, Any] = {}
+    number = None
+    for name, template in (code.trigger or {}).get("set", {}).items():
+        value = str(template)
+        match = re.fullmatch(r"\{fixtures\.numbers\.([a-z_]+)(?:\.(\d+))?\}", value)
+        if match:
+            found = fixture_numbers(target, match.group(1))
+            index = int(match.group(2) or 0)
+            if len(found) <= index:
+                raise NotExercised(f"the target profile has no fixture numbers.{match.group(1)}[{index}]")
+            value = found[index]
+        if name == key:
+            number = value
+        else:
+            overrides[name] = value
+    return number or valid_number(target, 0), overrides
+
+
+def test_status_code_arrives_by_callback(status_code: Code, receiver: CallbackReceiver, clock: Clock, sms_clients,
+                                         sms_control, sms_target) -> None:
+    code = status_code
+    trigger = code.trigger
+    if trigger is None:
+        raise NotExercised(f"{code.id} has no trigger in the catalog")
+    rule = catalog().callback(STATUS_OPERATIONS[(code.dialect, code.operation)])
+    state = trigger.get("state")
+    if state not in (None, "message_cancelled"):
+        raise NotExercised(f"{code.id} needs state {state!r}, which this family does not build")
+    rx = receiver
+    if code.dialect == "mensagem":
+        paths = register(sms_control, rx, "mensagem", ("status", "dlr"))
+        number, extra = trigger_number(code, sms_target, "n")
+        if state == "message_cancelled":
+            sent = mensagem_send(sms_clients, sms_target, number, d="2099-12-31 23:59:59")
+            cancelled = sms_clients("mensagem").call("cacl", {"h": sent.key}).text.split(";")
+            assert cancelled[1:2] == ["9"], f"{code.id}: could not cancel a scheduled message: {cancelled}"
+        else:
+            sent = mensagem_send(sms_clients, sms_target, number, **extra)
+        path = paths["dlr" if code.operation == "callback-dlr" else "status"]
+    elif code.dialect == "speedmarket":
+        if state is not None:
+            raise NotExercised(f"{code.id}: speedmarket documents no cancel method")
+        paths = register(sms_control, rx, "speedmarket", ("status",))
+        number, extra = trigger_number(code, sms_target, "number")
+        if "type" in extra:
+            extra["type"] = int(extra["type"])
+            extra.setdefault("content", "smsconform callback")
+        client = sms_clients("speedmarket")
+        sent_single = client.send_single(number, str(extra.pop("content", "smsconform callback")), **extra)
+        assert sent_single.id is not None and sent_single.result.success, (
+            f"{code.id}: the send was refused: {sent_single.exchange.text!r}")
+        sent = Sent(sent_single.id, number, None, {})
+        path = paths["status"]
+    else:
+        number, extra = trigger_number(code, sms_target, "numbers")
+        sent = painel_send(sms_clients, sms_target, number, rx, **extra)
+        path = sent.extra["path"]
+    seen = lambda: [v.get("status") for _, v in arrived(rx, path, rule, sent)]
+    assert clock.run_until(rx, lambda: code.code in seen()), (
+        f"{code.id}: status {code.code} ({code.text}) never arrived by callback; got {seen()} [{code.source}]")
+    clock.settle(rx)
+    for request, values in arrived(rx, path, rule, sent):
+        check_params(rule, values, f"{code.id} via {rule.id} #{request.seq}")
+    machine = machine_for(code)
+    statuses = seen()
+    if code.operation == "callback-dlr":
+        statuses = [s for s in machine.initial] + statuses
+    problem = path_violation(machine, ([machine.initial[0]] if statuses[0] not in machine.initial else []) + statuses)
+    assert problem is None, f"{code.id}: {problem}"
+    if code.dialect == "speedmarket" and code.code == "0" and code.note and "last status" in code.note:
+        assert statuses[-1] == "0", f"{code.id}: {code.note}; got {statuses}"
+
+
+def machine_for(code: Code) -> Machine:
+    """The machine whose states a status table names: machines.yaml `status_codes`, else the dialect's
+    message machine (mensagem's status call-back speaks the message-status codes)."""
+    machines = [m for m in catalog().machines if m.dialect == code.dialect and m.entity == "message"]
+    exact = [m for m in machines if m.status_codes == f"{code.dialect}.{code.operation}"]
+    fallback = [m for m in machines if m.status_codes == f"{code.dialect}.message-status"]
+    chosen = (exact or fallback)[:1]
+    if not chosen:
+        raise NotExercised(f"{code.id}: no machine of {code.dialect} speaks these statuses")
+    return chosen[0]
+
+
+# -- every accepted message gets its callbacks --------------------------------------------------------
+@pytest.mark.rules("callback:mensagem.status", "callback:mensagem.dlr")
+@pytest.mark.dialect("mensagem")
+def test_every_accepted_mensagem_message_gets_its_callbacks(receiver: CallbackReceiver, clock: Clock, sms_clients,
+                                                             sms_control, sms_target) -> None:
+    rx = receiver
+    paths = register(sms_control, rx, "mensagem", ("status", "dlr"))
+    status_rule, dlr_rule = catalog().callback("mensagem.status"), catalog().callback("mensagem.dlr")
+    wanted = [valid_number(sms_target, i) for i in range(3)]
+    for name in ("outcome_failed", "outcome_error", "outcome_invalid", "outcome_no_dlr"):
+        wanted += fixture_numbers(sms_target, name)[:1]
+    exchange = sms_clients("mensagem").call("mult", {"n": ";".join(wanted), "m": "smsconform lote"})
+    lines = [line.split(";") for line in exchange.text.strip().splitlines()]
+    accepted = [Sent(f[1], f[2], None, {}) for f in lines if len(f) == 3 and f[0] == "1"]
+    assert len(accepted) == len(wanted), f"mult refused some of {wanted}: {exchange.text!r}"
+    machine = catalog().machine("mensagem.message")
+    finals = final_codes(machine)
+    done = lambda: all(any(v.get("status") in finals for _, v in arrived(rx, paths["status"], status_rule, s))
+                       for s in accepted)
+    assert clock.run_until(rx, done), "not every accepted message got its final status call-back"
+    clock.settle(rx, 600)
+    for sent in accepted:
+        statuses = [v["status"] for _, v in arrived(rx, paths["status"], status_rule, sent)]
+        problem = path_violation(machine, [machine.initial[0]] + statuses)
+        assert problem is None, f"{sent.number}: {problem}"
+        dlrs = [v["status"] for _, v in arrived(rx, paths["dlr"], dlr_rule, sent)]
+        if dlrs:
+            assert statuses and statuses[-1] == "1", (
+                f"{sent.number}: a DLR call-back {dlrs} for a message whose status is {statuses}, not ENVIADO")
+    # codes.yaml: valid.0 reaches DLR 2 and outcome_failed DLR 5 (callback-dlr triggers); the other valid
+    # numbers may sit on an operator without DLR (003: "algumas operadoras como Oi e Sercomtel não possuem")
+    expect_dlr = {valid_number(sms_target, 0)} | set(fixture_numbers(sms_target, "outcome_failed")[:1])
+    for sent in accepted:
+        if sent.number in expect_dlr:
+            assert arrived(rx, paths["dlr"], dlr_rule, sent), f"{sent.number}: delivered, but no DLR call-back came"
+    for name in ("outcome_no_dlr",):
+        for sent in [s for s in accepted if s.number in fixture_numbers(sms_target, name)[:1]]:
+            assert not arrived(rx, paths["dlr"], dlr_rule, sent), (
+                f"{sent.number} ({name}): an operator without DLR must get no DLR call-back [callbacks.yaml mensagem.dlr]")
+
+
+@pytest.mark.rules("callback:speedmarket.status")
+@pytest.mark.dialect("speedmarket")
+def test_every_accepted_speedmarket_message_gets_its_callbacks(receiver: CallbackReceiver, clock: Clock,
+                                                                sms_clients, sms_control, sms_target) -> None:
+    """send-multiple answers no id per message (001 § Envio em Lote), so each message carries its own
+    campaign_id, which the status callback echoes (001 § Callback de Status de Entrega)."""
+    rx = receiver
+    paths = register(sms_control, rx, "speedmarket", ("status",))
+    rule = catalog().callback("speedmarket.status")
+    client = sms_clients("speedmarket")
+    wanted = [valid_number(sms_target, i) for i in range(3)]
+    for name in ("outcome_failed", "outcome_no_dlr", "outcome_error", "blacklisted"):
+        wanted += fixture_numbers(sms_target, name)[:1]
+    batch = uuid.uuid4().hex[:10]
+    refs = [f"sc{batch}-{i}" for i in range(len(wanted))]
+    exchange = client.call("send-multiple", {"defaultValues": {"type": 0}, "messages": [
+        {"number": int(n), "content": "smsconform lote", "campaign_id": ref} for n, ref in zip(wanted, refs)]})
+    items = client.item_results(exchange)
+    assert len(items) == len(wanted) and all(i.success for i in items), (
+        f"send-multiple refused some of {wanted}: {exchange.text[:500]!r}")
+    machine = catalog().machine("speedmarket.message")
+    finals = final_codes(machine)
+    of = lambda ref: [r.params() for r in rx.received(paths["status"]) if r.params().get("campaign_id") == ref]
+    no_handset = set(fixture_numbers(sms_target, "outcome_no_dlr")[:1])
+    done = lambda: all(any(v.get("status") in finals for v in of(ref))
+                       for number, ref in zip(wanted, refs) if number not in no_handset)
+    assert clock.run_until(rx, done), "not every accepted message got its final status callback"
+    clock.settle(rx, 600)
+    for number, ref in zip(wanted, refs):
+        got = of(ref)
+        statuses = [v["status"] for v in got]
+        assert statuses, f"{number}: accepted, but no status callback came [{rule.source}]"
+        problem = path_violation(machine, [machine.initial[0]] + statuses)
+        assert problem is None, f"{number}: {problem}"
+        for values in got:
+            check_params(rule, values, f"{rule.id} for {number}")
+            if values.get("number"):
+                assert values["number"] in (number, "55" + number), f"{rule.id}: number {values['number']!r} for {number}"

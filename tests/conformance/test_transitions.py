@@ -1,0 +1,503 @@
+"""Family 5, status transitions: hypothesis state machines that drive a dialect and watch every message.
+
+For mensagem, speedmarket and painel a RuleBasedStateMachine sends (now or scheduled), cancels (mensagem
+cacl), holds and releases (painel), lets time pass (the target's control API, or real waiting up to
+`time.max_wait`) and queries, while the suite's receiver collects the status callbacks. After every step:
+
+- every status sequence observed for a message (queries, cancel answers and callbacks, in the order the
+  suite saw them) is a path in the contract's machine (machines.yaml; a missed state is allowed, a step
+  no path allows is not);
+- a cancel succeeds only where the machine allows it: a message scheduled for later, still waiting, must
+  cancel; one already seen queued or sent must not (003 § Cancelamento de Mensagens); painel's hold and
+  release follow painel.campaign the same way;
+- a scheduled message is not sent before its time;
+- credits are conserved: what the balance lost is the SMS parts of what was accepted, less the refunds
+  the contract gives for a cancel (contracts/emulator/lifecycle.yaml, an inferred rule: the seeds do not
+  say; a target other than the emulator may refund all or nothing, but consistently per message).
+
+mensagem's stat and stam answer OUT-OF-DATE since 29/02/2020 (003 § LEIA ANTES DE INICIAR), so its
+statuses are read through cacl, which answers a message's current status when it cannot cancel it, and
+through the status and DLR call-backs. Hypothesis settings come from the active profile (ci, thorough).
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
+
+import pytest
+from hypothesis import Phase, settings, strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+
+from smsconform.contracts import load_contracts
+from smsconform.contracts.yamlfile import load_yaml
+from smsconform.conformance.clients.speedmarket import fixture_numbers, valid_number
+from smsconform.conformance.receiver import CallbackReceiver
+
+from .test_callbacks import Clock, path_violation
+from .test_limits import sms_parts
+
+BRT = timezone(timedelta(hours=-3))
+DAY = 86400.0
+TEXTS = (
+    "smsconform transicao",                                   # GSM, 1 part
+    "smsconform " + "transicao longa " * 12,                  # GSM, 2 parts
+    "smsconform transição, ação e atenção: " + "ã" * 40,      # UCS-2, 2 parts
+)
+OUTCOMES = ("outcome_failed", "outcome_error", "outcome_invalid", "outcome_no_dlr", "outcome_expired")
+# Moves of the clock: seconds (each lifecycle step), an hour, a day. Kept small in total: the target's clock
+# is shared by the whole session, and credits expire as it runs (speedmarket "expired balance", 080).
+STEPS = (1, 2, 3, 5, 60, 3600, DAY)
+
+
+def catalog() -> Any:
+    return load_contracts().catalog
+
+
+def destinations(target: Any) -> list[str]:
+    """Valid numbers and the target's outcome fixtures, so that every path of a machine can be taken."""
+    out = [valid_number(target, i) for i in range(3)]
+    for name in OUTCOMES:
+        out += fixture_numbers(target, name)[:1]
+    return out
+
+
+def refund_rule(target: Any) -> bool | None:
+    """Whether a cancel refunds: the emulator's contract says (inferred); for another target, unknown."""
+    if target.name != "emulator":
+        return None
+    data, _ = load_yaml(load_contracts().root / "emulator" / "lifecycle.yaml")
+    return bool(data["credits"]["refund_on_cancel"])
+
+
+@dataclass
+class Tracked:
+    """One message as the suite saw it."""
+
+    key: str
+    number: str
+    parts: int
+    schedule_at: float | None = None
+    statuses: list[str] = field(default_factory=list)
+    delivery: list[str] = field(default_factory=list)   # mensagem DLR call-backs
+    cancelled: bool = False
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[CallbackReceiver]:
+    with CallbackReceiver() as rx:
+        yield rx
+
+
+@pytest.fixture(scope="module")
+def registered(receiver: CallbackReceiver, sms_control: Any) -> Iterator[dict[tuple[str, str], str]]:
+    """The main account's status callbacks point at this module's receiver, and are taken off after it."""
+    paths: dict[tuple[str, str], str] = {}
+    if sms_control is not None:
+        for dialect, kind in (("mensagem", "status"), ("mensagem", "dlr"), ("speedmarket", "status")):
+            paths[(dialect, kind)] = f"/t/{dialect}/{kind}"
+            sms_control.register_callback(dialect, kind, receiver.url(paths[(dialect, kind)]))
+    yield paths
+    if sms_control is not None:
+        for dialect, kind in paths:
+            sms_control.register_callback(dialect, kind, None)
+
+
+class Flow(RuleBasedStateMachine):
+    """What the three dialects' machines share: the clock, the receiver and the path invariant."""
+
+    client: Any = None
+    control: Any = None
+    target: Any = None
+    rx: CallbackReceiver = None  # type: ignore[assignment]
+    paths: dict[tuple[str, str], str] = {}
+    machine_id = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = Clock(self.target, self.control)
+        self.tracked: dict[str, Tracked] = {}
+        self.machine = catalog().machine(self.machine_id)
+        self.seen = len(self.rx.received())
+
+    def now(self) -> float:
+        return self.control.now() if self.control is not None else time.time()
+
+    def pass_time(self, seconds: float) -> None:
+        if self.control is not None:
+            self.control.advance(seconds)
+        else:
+            time.sleep(min(seconds, 2.0, self.target.time.max_wait))
+        self.clock.drain(self.rx)
+        self.collect()
+
+    def collect(self) -> None:
+        """Fold the callbacks that arrived since the last look into the messages' sequences."""
+        fresh = self.rx.received()[self.seen:]
+        self.seen += len(fresh)
+        for request in fresh:
+            self.on_callback(request.path, request.params())
+
+    def on_callback(self, path: str, values: dict[str, str]) -> None:
+        raise NotImplementedError
+
+    def observe(self, key: str, status: str) -> None:
+        if key in self.tracked:
+            self.tracked[key].statuses.append(status)
+
+    @invariant()
+    def every_sequence_is_a_path(self) -> None:
+        for t in self.tracked.values():
+            problem = path_violation(self.machine, t.statuses)
+            assert problem is None, f"message {t.key} to {t.number}: {problem} [{self.machine.source}]"
+
+    @invariant()
+    def nothing_is_sent_before_its_time(self) -> None:
+        now = self.now() if any(t.schedule_at for t in self.tracked.values()) else 0.0
+        waiting = set(self.machine.initial) | {s.code for s in self.machine.states if s.level == "preparation"}
+        for t in self.tracked.values():
+            if t.schedule_at is not None and now < t.schedule_at - 60:
+                moved = [s for s in t.statuses if s not in waiting and s != self.cancelled_code]
+                assert not moved, (f"message {t.key} is scheduled for later but went {t.statuses} before its time")
+
+    cancelled_code = ""
+
+
+# -- mensagem --------------------------------------------------------------------------------------
+class MensagemFlow(Flow):
+    machine_id = "mensagem.message"
+    messages = Bundle("messages")
+
+    @initialize()
+    def start(self) -> None:
+        self.delivery = catalog().machine("mensagem.delivery")
+        self.cancelled_code = catalog().by_reason("mensagem", "message-status", "cancelled").code
+        self.refund = refund_rule(self.target)
+        self.balance0 = self.balance()
+        self.debited = 0
+        self.refunded: dict[str, int] = {}
+
+    def balance(self) -> int:
+        exchange = self.client.call("crdtf", {})
+        fields = exchange.text.strip().splitlines()[0].split(";")
+        assert fields[0] == "1" and fields[2] == "0", f"crdtf: {exchange.text!r}"
+        return int(fields[4])  # long code credits: f=0
+
+    def _send(self, number: str, text: str, schedule_at: float | None) -> str:
+        params: dict[str, Any] = {"n": number, "m": text, "id": f"t{uuid.uuid4().hex[:10]}"}
+        if schedule_at is not None:
+            params["d"] = datetime.fromtimestamp(schedule_at, BRT).strftime("%Y-%m-%d %H:%M:%S")
+        exchange = self.client.call("send", params)
+        fields = exchange.text.strip().split(";")
+        assert fields[0] == "1" and len(fields) == 2, f"send to {number} refused: {exchange.text!r}"
+        t = Tracked(fields[1], number, sms_parts(text), schedule_at, [self.machine.initial[0]])
+        self.tracked[t.key] = t
+        self.debited += t.parts
+        return t.key
+
+    @rule(target=messages, number=st.integers(0, 7), text=st.sampled_from(TEXTS))
+    def send(self, number: int, text: str) -> str:
+        numbers = destinations(self.target)
+        return self._send(numbers[number % len(numbers)], text, None)
+
+    @rule(target=messages, days=st.integers(1, 4), text=st.sampled_from(TEXTS))
+    def send_scheduled(self, days: int, text: str) -> str:
+        return self._send(valid_number(self.target, 0), text, self.now() + days * DAY)
+
+    @rule(key=messages)
+    def cancel_or_query(self, key: str) -> None:
+        """cacl: cancels a waiting message, and answers any other's current status (003)."""
+        t = self.tracked[key]
+        before = self.balance()
+        exchange = self.client.call("cacl", {"h": key})
+        fields = exchange.text.strip().split(";")
+        assert len(fields) == 6 and fields[0] == key, f"cacl answered {exchange.text!r}"
+        status = fields[1]
+        if t.schedule_at is not None and self.now() < t.schedule_at - 60 and not t.cancelled:
+            assert status == self.cancelled_code, (
+                f"{key} is scheduled for later, so still AGUARDANDO ENVIO: cacl must cancel it, answered {fields[1:3]}"
+                " [003 § Cancelamento de Mensagens]")
+        t.statuses.append(status)
+        after = self.balance()
+        if status == self.cancelled_code and not t.cancelled:
+            t.cancelled = True
+            refund = after - before
+            allowed = {True: {t.parts}, False: {0}, None: {0, t.parts}}[self.refund]
+            assert refund in allowed, f"cancelling {key} ({t.parts} parts) gave back {refund} credits, expected {allowed}"
+            self.refunded[key] = refund
+        else:
+            assert after == before, f"cacl on {key} (status {status}) changed the balance by {after - before}"
+
+    @rule(seconds=st.sampled_from(STEPS))
+    def let_time_pass(self, seconds: float) -> None:
+        self.pass_time(seconds)
+
+    def on_callback(self, path: str, values: dict[str, str]) -> None:
+        key = values.get("md5", "")
+        if key not in self.tracked:
+            return
+        if path == self.paths.get(("mensagem", "status")):
+            self.observe(key, values.get("status", ""))
+        elif path == self.paths.get(("mensagem", "dlr")):
+            self.tracked[key].delivery.append(values.get("status", ""))
+
+    @invariant()
+    def delivery_follows_sending(self) -> None:
+        for t in self.tracked.values():
+            if not t.delivery:
+                continue
+            assert set(self.delivery.initial) & set(t.statuses), (
+                f"{t.key}: DLR call-backs {t.delivery} for a message never seen ENVIADO ({t.statuses})")
+            problem = path_violation(self.delivery, [self.delivery.initial[0]] + t.delivery)
+            assert problem is None, f"{t.key}: {problem}"
+
+    @invariant()
+    def credits_are_conserved(self) -> None:
+        if not hasattr(self, "balance0"):
+            return
+        spent = self.balance0 - self.balance()
+        want = self.debited - sum(self.refunded.values())
+        assert spent == want, (f"the balance dropped by {spent}; the accepted messages cost {self.debited} parts"
+                               f" and cancels gave back {sum(self.refunded.values())}")
+
+
+# -- speedmarket -----------------------------------------------------------------------------------
+class SpeedmarketFlow(Flow):
+    machine_id = "speedmarket.message"
+    messages = Bundle("messages")
+
+    @initialize()
+    def start(self) -> None:
+        self.balance0 = self.client.balance(0)
+        self.debited = 0
+        self.cancelled_code = catalog().by_reason("speedmarket", "message-status", "cancelled").code
+
+    def _send(self, number: str, text: str, schedule_at: float | None) -> str:
+        extra: dict[str, Any] = {}
+        if schedule_at is not None:
+            extra = {"schedule": datetime.fromtimestamp(schedule_at, BRT).strftime("%Y-%m-%d %H:%M:%S"),
+                     "timezone": "-03:00"}
+        sent = self.client.send_single(number, text, **extra)
+        assert sent.id is not None and sent.result.success, f"send-single to {number} refused: {sent.exchange.text!r}"
+        if schedule_at is not None:
+            scheduled = catalog().by_reason("speedmarket", "send-single", "scheduled").code
+            assert sent.result.code == scheduled, f"a scheduled send must answer {scheduled}, got {sent.result}"
+        t = Tracked(sent.id, number, sms_parts(text), schedule_at, [self.machine.initial[0]])
+        self.tracked[t.key] = t
+        self.debited += t.parts
+        assert sent.credit == t.parts, f"`credit` {sent.credit} for a {t.parts}-part SMS [001 § Envio Individual]"
+        return t.key
+
+    @rule(target=messages, number=st.integers(0, 7), text=st.sampled_from(TEXTS))
+    def send(self, number: int, text: str) -> str:
+        numbers = destinations(self.target)
+        return self._send(numbers[number % len(numbers)], text, None)
+
+    @rule(target=messages, days=st.integers(1, 4), text=st.sampled_from(TEXTS))
+    def send_scheduled(self, days: int, text: str) -> str:
+        return self._send(valid_number(self.target, 0), text, self.now() + days * DAY)
+
+    @rule(keys=st.lists(messages, min_size=1, max_size=5, unique=True))
+    def query(self, keys: list[str]) -> None:
+        """mt_id with a comma list (001 § Consulta de Status por Identificador)."""
+        found = self.client.statuses(keys)
+        for key in keys:
+            assert key in found, f"mt_id does not find message {key} (sent within 32 days)"
+            self.observe(key, found[key])
+
+    @rule(seconds=st.sampled_from(STEPS))
+    def let_time_pass(self, seconds: float) -> None:
+        self.pass_time(seconds)
+
+    def on_callback(self, path: str, values: dict[str, str]) -> None:
+        if path != self.paths.get(("speedmarket", "status")):
+            return
+        key = values.get("id", "")
+        if key in self.tracked:
+            level = self.machine.state(values.get("status", ""))
+            assert level is None or level.level != "preparation", (
+                f"{key}: preparation status {values.get('status')} sent by callback ('não é retornado por Callback')")
+            self.observe(key, values.get("status", ""))
+
+    @invariant()
+    def credits_are_conserved(self) -> None:
+        if not hasattr(self, "balance0"):
+            return
+        spent = self.balance0 - self.client.balance(0)
+        assert spent == self.debited, f"balance_1 dropped by {spent}; the accepted SMS cost {self.debited} parts"
+
+
+# -- painel ----------------------------------------------------------------------------------------
+@dataclass
+class Campaign:
+    id: int
+    numbers: list[str]
+    parts: int
+    schedule_at: float | None
+    states: list[str]
+    hold_marks: dict[str, int] = field(default_factory=dict)  # number -> statuses seen when it was held
+
+
+class PainelFlow(Flow):
+    machine_id = "painel.message"
+    campaigns = Bundle("campaigns")
+
+    @initialize()
+    def start(self) -> None:
+        self.campaign_machine = catalog().machine("painel.campaign")
+        self.by_id: dict[int, Campaign] = {}
+        self.debited = 0
+        self.balance0 = self.client.balance()
+        self.ok = catalog().by_reason("painel", "holdsms", "ok").code
+
+    def state_code(self, core: str) -> str:
+        return next(s.code for s in self.campaign_machine.states if s.core == core)
+
+    @rule(target=campaigns, count=st.integers(1, 3), text=st.sampled_from(TEXTS), days=st.sampled_from([0, 0, 1, 3]))
+    def sendsms(self, count: int, text: str, days: int) -> int:
+        numbers = [valid_number(self.target, i) for i in range(count)]
+        extra: dict[str, Any] = {}
+        schedule_at = None
+        if days:
+            when = datetime.fromtimestamp(self.now() + days * DAY, BRT).replace(second=0, microsecond=0)
+            schedule_at = when.timestamp()
+            extra = {"jobdate": when.strftime("%d/%m/%Y"), "jobtime": when.strftime("%H:%M")}
+        path = f"/t/painel/{uuid.uuid4().hex[:10]}"
+        sent = self.client.sendsms(numbers, text, url_callback=self.rx.url(path), **extra)
+        assert sent.id is not None, f"sendsms refused: {sent.exchange.text!r}"
+        campaign = Campaign(sent.id, numbers, sms_parts(text), schedule_at,
+                            [self.campaign_machine.initial[0]])
+        self.by_id[sent.id] = campaign
+        for number in numbers:
+            self.tracked[f"{sent.id}:{number}"] = Tracked(f"{sent.id}:{number}", number, campaign.parts, schedule_at,
+                                                          [self.machine.initial[0]])
+        self.debited += campaign.parts * len(numbers)
+        return sent.id
+
+    def _definitely_waiting(self, c: Campaign) -> bool:
+        held = self.state_code("held")
+        return (c.schedule_at is not None and self.now() < c.schedule_at - 60 and c.states[-1] != held)
+
+    def _sending(self, c: Campaign) -> bool:
+        started = {s.code for s in self.machine.states if not s.initial}
+        return any(set(self.tracked[f"{c.id}:{n}"].statuses) & started for n in c.numbers)
+
+    @rule(campaign=campaigns)
+    def hold(self, campaign: int) -> None:
+        c = self.by_id[campaign]
+        waiting = self._definitely_waiting(c)
+        sending = self._sending(c)
+        result = self.client.hold(campaign)
+        if waiting:
+            assert result.code == self.ok, f"campaign {campaign} is waiting for its schedule: holdsms must succeed, got {result}"
+        if sending:
+            assert result.code != self.ok, f"campaign {campaign} is already sending: holdsms must be refused, got {result}"
+        if result.code == self.ok:
+            c.states.append(self.state_code("held"))
+            self.collect()
+            c.hold_marks = {n: len(self.tracked[f"{c.id}:{n}"].statuses) for n in c.numbers}
+
+    @rule(campaign=campaigns)
+    def release(self, campaign: int) -> None:
+        c = self.by_id[campaign]
+        held = self.state_code("held")
+        was_held = c.states[-1] == held
+        waiting = self._definitely_waiting(c)
+        result = self.client.release(campaign)
+        if was_held:
+            assert result.code == self.ok, f"campaign {campaign} is held: releasesms must succeed, got {result}"
+            # Released, it waits again: for its schedule, or (none, or reached) for the queue, which the
+            # machine calls "at once"; like a fresh unscheduled campaign it may still be held until then.
+            c.states.append(self.state_code("waiting"))
+            c.hold_marks = {}
+        elif waiting:
+            assert result.code != self.ok, (
+                f"campaign {campaign} is waiting, not held: releasesms must be refused, got {result}")
+
+    @rule(campaign=campaigns)
+    def query(self, campaign: int) -> None:
+        """getstatus (paced to once a minute, 002 § Obtendo a campanha)."""
+        self.client._pace("getstatus", "main")  # the minute it waits lets time pass: take its callbacks first
+        self.clock.drain(self.rx)
+        self.collect()
+        found = self.client.statuses(campaign)
+        for number in self.by_id[campaign].numbers:
+            assert number in found, f"getstatus of campaign {campaign} has no line for {number}: {found}"
+            self.observe(f"{campaign}:{number}", found[number])
+
+    @rule(seconds=st.sampled_from(STEPS))
+    def let_time_pass(self, seconds: float) -> None:
+        self.pass_time(seconds)
+
+    def on_callback(self, path: str, values: dict[str, str]) -> None:
+        record = values.get("data_callback")
+        if not path.startswith("/t/painel/") or not record:
+            return
+        fields = record.split(";")
+        if len(fields) == 6 and fields[2] == "":
+            self.observe(f"{fields[0]}:{fields[1]}", fields[4])
+
+    @invariant()
+    def campaigns_follow_their_machine(self) -> None:
+        """A campaign's hold/release answers are a path of painel.campaign, and a held campaign sends nothing."""
+        for c in getattr(self, "by_id", {}).values():
+            problem = path_violation(self.campaign_machine, c.states)
+            assert problem is None, f"campaign {c.id}: {problem}"
+            for number, mark in c.hold_marks.items():
+                since = self.tracked[f"{c.id}:{number}"].statuses[mark:]
+                moved = [s for s in since if s not in self.machine.initial]
+                assert not moved, f"campaign {c.id} is held, yet {number} went {moved} [002 § Prender a campanha]"
+
+    def teardown(self) -> None:
+        if hasattr(self, "balance0"):
+            spent = self.balance0 - self.client.balance()
+            assert spent == self.debited, (
+                f"getbalance dropped by {spent}; the accepted campaigns cost {self.debited} SMS parts")
+        super().teardown()
+
+
+# -- the tests -------------------------------------------------------------------------------------
+def _run(flow: type[Flow], dialect: str, sms_clients: Any, sms_control: Any, sms_target: Any,
+         receiver: CallbackReceiver, registered: dict[tuple[str, str], str]) -> None:
+    client = sms_clients(dialect)
+    valid_number(sms_target, 0)  # NotExercised without valid numbers
+    if sms_control is not None:
+        for kind in ("long", "flash", "short", "voice", "whatsapp"):
+            sms_control.credits(1_000_000, kind)
+    bound = type(flow.__name__, (flow,), {"client": client, "control": sms_control, "target": sms_target,
+                                          "rx": receiver, "paths": registered})
+    run_state_machine_as_test(bound, settings=profile_settings())
+
+
+def profile_settings() -> settings:
+    """The active hypothesis profile (ci / thorough), adapted to a live target.
+
+    Every step is a few requests to the target, so ci's quick profile takes short runs and thorough the
+    default length. Examples are not independent: the target's clock, messages and credits persist from
+    one to the next (its credits even expire as its clock runs), so a shrunk replay would run against
+    another state and could fail for another reason; the first failing run is reported as found instead.
+    """
+    active = settings()
+    steps = min(active.stateful_step_count, max(10, active.max_examples // 2))
+    phases = tuple(p for p in active.phases if p is not Phase.shrink)
+    return settings(active, stateful_step_count=steps, phases=phases)
+
+
+@pytest.mark.rules("machine:mensagem.message", "machine:mensagem.delivery", "code:mensagem.cacl.9")
+@pytest.mark.dialect("mensagem")
+def test_mensagem_transitions(sms_clients, sms_control, sms_target, receiver, registered) -> None:
+    _run(MensagemFlow, "mensagem", sms_clients, sms_control, sms_target, receiver, registered)
+
+
+@pytest.mark.rules("machine:speedmarket.message")
+@pytest.mark.dialect("speedmarket")
+def test_speedmarket_transitions(sms_clients, sms_control, sms_target, receiver, registered) -> None:
+    _run(SpeedmarketFlow, "speedmarket", sms_clients, sms_control, sms_target, receiver, registered)
+
+
+@pytest.mark.rules("machine:painel.message", "machine:painel.campaign")
+@pytest.mark.dialect("painel")
+def test_painel_transitions(sms_clients, sms_control, sms_target, receiver, registered) -> None:
+    _run(PainelFlow, "painel", sms_clients, sms_control, sms_target, receiver, registered)
