@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterator
@@ -30,6 +29,7 @@ import pytest
 from smsconform.contracts import Callback, Code, Machine, load_contracts
 from smsconform.conformance.clients.base import NotExercised
 from smsconform.conformance.clients.speedmarket import fixture_numbers, valid_number
+from smsconform.conformance.flows import path_violation, reachable  # noqa: F401 (re-exported to the other families)
 from smsconform.conformance.receiver import CallbackReceiver, Received
 
 HORIZON = 3 * 86400.0          # the furthest the suite moves a target's clock waiting for a callback
@@ -104,46 +104,6 @@ class Clock:
 
 
 # -- machines ----------------------------------------------------------------------------------------
-def reachable(machine: Machine, before: str, after: str) -> bool:
-    """Whether the machine has a path (of any length) from ``before`` to ``after``."""
-    if machine.allows(before, after):
-        return True
-    seen, queue = {before}, deque([before])
-    while queue:
-        state = queue.popleft()
-        for edge in machine.edges:
-            if edge.source == state and edge.target not in seen:
-                if edge.target == after:
-                    return True
-                seen.add(edge.target)
-                queue.append(edge.target)
-    return False
-
-
-def path_violation(machine: Machine, observed: list[str]) -> str | None:
-    """Why an observed status sequence is not a path of the machine, or None.
-
-    Every status must be a state of the machine. Consecutive observations must be a step the machine allows
-    (``Machine.first_illegal_step``) or, since polling and callbacks can miss states (machines.yaml), be
-    joined by a path of the graph: what can never happen is a step no path allows, such as a move backwards
-    or out of a final state.
-    """
-    known = {s.code for s in machine.states}
-    unknown = [s for s in observed if s not in known]
-    if unknown:
-        return f"status {unknown[0]!r} is not a state of {machine.id}"
-    step = machine.first_illegal_step(observed)
-    while step is not None:
-        before, after = step
-        if not reachable(machine, before, after):
-            return f"{machine.id}: no path from {before!r} to {after!r} in the observed sequence {observed}"
-        index = next(i for i in range(len(observed) - 1) if (observed[i], observed[i + 1]) == step)
-        rest = observed[index + 1:]
-        step = machine.first_illegal_step(rest)
-        observed = rest
-    return None
-
-
 def level_of(machine: Machine, code: str) -> str | None:
     state = machine.state(code)
     return state.level if state else None

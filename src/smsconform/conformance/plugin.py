@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, settings
 from ..contracts import DIALECTS, Contracts, load_contracts
 from .clients.base import NotExercised
 from .exchange import RECORDED
+from .flows import OBSERVED
 from .target import ProfileError, Target, load_profile
 
 settings.register_profile("ci", max_examples=25, derandomize=True, deadline=None, print_blob=True,
@@ -67,6 +68,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         marker = item.get_closest_marker("dialect")
         if marker:
             report.user_properties.append(("dialect", marker.args[0]))
+        if OBSERVED:
+            report.user_properties.append(("transitions", json.dumps(OBSERVED)))
         if report.failed:
             secrets = getattr(item.config, "_sms_secrets", [])
             evidence = [e.evidence(secrets) for e in RECORDED[-5:]]
@@ -75,6 +78,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     RECORDED.clear()
+    OBSERVED.clear()
 
 
 @pytest.fixture(scope="session")
