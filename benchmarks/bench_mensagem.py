@@ -25,9 +25,10 @@ from _emulator import command, free_port, peak_rss_mb, wait_ready  # noqa: E402 
 U = "d642dfa0"
 
 
-def start(db: Path, port: int) -> subprocess.Popen:
+def start(db: Path, port: int, running: bool) -> subprocess.Popen:
+    frozen = [] if running else ["--frozen"]
     process = subprocess.Popen([*command(), "emulator", "--port", str(port), "--smpp-port", "0", "--db", str(db),
-                                "--frozen"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                *frozen], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wait_ready(f"http://127.0.0.1:{port}", process)
     return process
 
@@ -88,10 +89,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--running", action="store_true",
+                        help="let the clock run, so every message also moves to delivered during the run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        process = start(Path(tmp) / "bench.sqlite3", port)
+        process = start(Path(tmp) / "bench.sqlite3", port, args.running)
+        print(f"clock: {'running (messages move along their lifecycle meanwhile)' if args.running else 'frozen'}")
         base = f"http://127.0.0.1:{port}"
         try:
             if shutil.which("wrk"):

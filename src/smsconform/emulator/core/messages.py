@@ -99,27 +99,30 @@ class Message:
 class Protocols:
     """The MD5-format protocol a send answers with (32 lowercase hex digits, 128 bits).
 
-    It is a keyed permutation of the message id (a 4-round Feistel network over 128 bits, BLAKE2b as the
-    round function): as opaque and unguessable as an MD5 digest to a client, yet the emulator recovers
-    the id from it, so finding a message by its protocol needs no index on a random key, which would
-    cost more than half the insert time of a large mult.
+    It is a keyed bijection of the message id (multiply by odd secret constants modulo 2**128, xor-shift,
+    multiply again, xor-shift): opaque to a client and as varied as an MD5 digest, yet the emulator
+    recovers the id from it, so finding a message by its protocol needs no index on a random key (which
+    cost more than half the insert time of a large mult). It is not a cryptographic secret, and an
+    emulator needs none.
     """
 
-    ROUNDS = 4
-    MASK = (1 << 64) - 1
+    BITS = 128
+    MASK = (1 << 128) - 1
 
     def __init__(self, secret: str) -> None:
-        self._keys = [hashlib.blake2b(f"{secret}:{r}".encode(), digest_size=16).digest() for r in range(self.ROUNDS)]
-
-    def _f(self, half: int, key: bytes) -> int:
-        digest = hashlib.blake2b(half.to_bytes(8, "big"), key=key, digest_size=8).digest()
-        return int.from_bytes(digest, "big")
+        seed = hashlib.blake2b(secret.encode(), digest_size=48).digest()
+        self._k1 = int.from_bytes(seed[:16], "big") | 1
+        self._k2 = int.from_bytes(seed[16:32], "big") | 1
+        self._add = int.from_bytes(seed[32:], "big")
+        self._k1_inverse = pow(self._k1, -1, 1 << 128)
+        self._k2_inverse = pow(self._k2, -1, 1 << 128)
 
     def encode(self, message_id: int) -> str:
-        left, right = 0, message_id & self.MASK
-        for key in self._keys:
-            left, right = right, left ^ self._f(right, key)
-        return f"{left:016x}{right:016x}"
+        x = (message_id * self._k1 + self._add) & self.MASK
+        x ^= x >> 67
+        x = (x * self._k2) & self.MASK
+        x ^= x >> 71
+        return f"{x:032x}"
 
     def decode(self, protocol: str) -> int | None:
         """The message id a protocol names, or None for a string no send of ours could have answered."""
@@ -127,9 +130,11 @@ class Protocols:
         if len(text) != 32:
             return None
         try:
-            left, right = int(text[:16], 16), int(text[16:], 16)
+            x = int(text, 16)
         except ValueError:
             return None
-        for key in reversed(self._keys):
-            left, right = right ^ self._f(left, key), left
-        return right if left == 0 else None
+        x ^= x >> 71          # a shift of half the width or more undoes itself
+        x = (x * self._k2_inverse) & self.MASK
+        x ^= x >> 67
+        message_id = ((x - self._add) * self._k1_inverse) & self.MASK
+        return message_id if 0 < message_id < (1 << 63) else None

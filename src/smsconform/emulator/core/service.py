@@ -154,6 +154,10 @@ class Core:
         results: list[Accepted | Refused] = []
         rows: list[tuple[Any, ...]] = []
         needs: dict[tuple[str, str], int] = defaultdict(int)
+        queue_delay = self.timing["seconds"]["queue"]
+        history_of = {state: f"{state}@{now!r}" for state in (m.WAITING, m.HELD, m.BLOCKED)}
+        encode, validate, outcome_of, operator_of = (self.protocols.encode, self.validate_number, self._outcome,
+                                                     self._operator)  # bound once: this loop runs per message
         with self.store.transaction():
             allowed: dict[str, Refused | None] = {}
             parts_of: dict[str, int] = {}
@@ -169,7 +173,7 @@ class Core:
                         raise Refused(allowed[item.kind].reason)  # type: ignore[union-attr]
                     if who.requires_cost_centre and not item.cost_centre:
                         raise Refused("cost_centre_required")
-                    number, fixture = self.validate_number(item)
+                    number, fixture = validate(item)
                 except Refused as refusal:
                     refusal.index = index
                     results.append(refusal)
@@ -178,7 +182,7 @@ class Core:
                     fixture = "landline"
                 message_id = self._next_id
                 self._next_id += 1
-                digest = self.protocols.encode(message_id)
+                digest = encode(message_id)
                 parts = parts_of.get(item.text)
                 if parts is None:
                     parts = parts_of[item.text] = count_parts(item.text)
@@ -193,12 +197,12 @@ class Core:
                 elif block:
                     state, next_at = m.BLOCKED, None
                 else:
-                    state, next_at = m.WAITING, start + self.timing["seconds"]["queue"]
-                history = f"{state}@{now!r}"
+                    state, next_at = m.WAITING, start + queue_delay
+                history = history_of[state]
                 rows.append((
                     message_id, who.client_id, who.user_id, dialect, digest, number, item.text, item.kind,
-                    item.type, now, item.schedule_at, state, next_at, self._outcome(number, fixture),
-                    self._operator(number, fixture), item.external_id, item.cost_centre, item.campaign_id,
+                    item.type, now, item.schedule_at, state, next_at, outcome_of(number, fixture),
+                    operator_of(number, fixture), item.external_id, item.cost_centre, item.campaign_id,
                     item.campaign, parts, cost, scope, item.file, int(item.priority), history,
                 ))
                 results.append(Accepted(message_id, digest, number, parts, cost, state,

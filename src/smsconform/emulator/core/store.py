@@ -50,8 +50,8 @@ CREATE TABLE IF NOT EXISTS messages (
     history TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS messages_due ON messages (next_at) WHERE next_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_client_created ON messages (client_id, created_at);
-CREATE INDEX IF NOT EXISTS messages_campaign_id ON messages (client_id, campaign_id);
-CREATE INDEX IF NOT EXISTS messages_campaign ON messages (campaign);
+CREATE INDEX IF NOT EXISTS messages_campaign_id ON messages (client_id, campaign_id) WHERE campaign_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_campaign ON messages (campaign) WHERE campaign IS NOT NULL;
 CREATE TABLE IF NOT EXISTS mo (
     id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL, number TEXT NOT NULL, text TEXT NOT NULL,
     received_at REAL NOT NULL, message_id INTEGER, fetched INTEGER NOT NULL DEFAULT 0);
