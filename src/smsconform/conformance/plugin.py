@@ -64,16 +64,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.longrepr = (str(item.path), item.location[1] or 0, f"{NOT_EXERCISED}{call.excinfo.value}")
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         rules = [rule for marker in item.iter_markers("rules") for rule in marker.args]
-        report.user_properties.append(("rules", json.dumps(rules)))
+        properties = [("rules", json.dumps(rules))]
         marker = item.get_closest_marker("dialect")
         if marker:
-            report.user_properties.append(("dialect", marker.args[0]))
+            properties.append(("dialect", marker.args[0]))
         if OBSERVED:
-            report.user_properties.append(("transitions", json.dumps(OBSERVED)))
+            properties.append(("transitions", json.dumps(OBSERVED)))
         if report.failed:
             secrets = getattr(item.config, "_sms_secrets", [])
             evidence = [e.evidence(secrets) for e in RECORDED[-5:]]
-            report.user_properties.append(("evidence", json.dumps(evidence, ensure_ascii=False)))
+            properties.append(("evidence", json.dumps(evidence, ensure_ascii=False)))
+        # On this report for in-process collectors, and on the item so the teardown report carries them
+        # too: that is the one pytest's own --junitxml writes properties from.
+        report.user_properties.extend(properties)
+        item.user_properties.extend(properties)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -1,0 +1,61 @@
+"""Gap found by the self-check (tests/project/defects): speedmarket's mo_new hands out each reply once.
+
+"Retorna a lista de novas mensagens recebidas. Uma vez cosultada, a mensagem não irá mais ser retornada na
+chamada deste serviço." (001 § Consulta por Novas Mensagens Recebidas), while the period query returns "cada
+MO recebido num determinado período de tempo" (001 § Consulta de Mensagens Recebidas por Período), read by
+mo_new or not. The limits family checks the 32-day window of both; these tests check what "new" means. A
+reply is made to arrive through the target's control API (`inject_mo`); without one there is no way to make
+a handset answer, so the rule is not exercised.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from smsconform.conformance.clients.base import NotExercised
+
+
+def _contents(client: Any, operation: str, params: dict[str, Any]) -> list[str]:
+    exchange = client.call(operation, params)
+    body = client.json(exchange)
+    assert isinstance(body, dict) and isinstance(body.get("messages"), list), (
+        f"speedmarket.{operation}: no messages list in {exchange.text[:300]!r}")
+    assert str(body.get("responseCode")) == "200", f"speedmarket.{operation} refused: {exchange.text[:300]!r}"
+    return [str(m.get("content")) for m in body["messages"] if isinstance(m, dict)]
+
+
+def _inject(control: Any, client: Any) -> str:
+    if control is None:
+        raise NotExercised("making a handset reply needs the target's control API (inject_mo)")
+    text = f"smsconform resposta {uuid.uuid4().hex[:12]}"
+    control.inject_mo(client.number(0), text, dialect="speedmarket")
+    return text
+
+
+@pytest.mark.rules("code:speedmarket.mo_new.200")
+@pytest.mark.dialect("speedmarket")
+def test_mo_new_returns_a_reply_once(sms_clients: Any, sms_control: Any) -> None:
+    client = sms_clients("speedmarket")
+    text = _inject(sms_control, client)
+    first = _contents(client, "mo_new", {})
+    assert first.count(text) == 1, (
+        f"code:speedmarket.mo_new.200: a new reply must be returned once by mo_new, found {first.count(text)} "
+        "times [001 § Consulta por Novas Mensagens Recebidas]")
+    again = _contents(client, "mo_new", {})
+    assert text not in again, (
+        "code:speedmarket.mo_new.200: a reply already returned by mo_new came back on the next call "
+        "[001 § Consulta por Novas Mensagens Recebidas: 'Uma vez cosultada, a mensagem não irá mais ser retornada']")
+
+
+@pytest.mark.rules("code:speedmarket.mo.200")
+@pytest.mark.dialect("speedmarket")
+def test_mo_by_period_still_returns_a_reply_mo_new_handed_out(sms_clients: Any, sms_control: Any) -> None:
+    client = sms_clients("speedmarket")
+    text = _inject(sms_control, client)
+    assert text in _contents(client, "mo_new", {}), "the injected reply is not new for mo_new"
+    found = _contents(client, "mo", client.window())
+    assert found.count(text) == 1, (
+        f"code:speedmarket.mo.200: the period query must return every reply of the period once, found this one "
+        f"{found.count(text)} times [001 § Consulta de Mensagens Recebidas por Período]")
