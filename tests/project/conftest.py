@@ -1,8 +1,12 @@
 """Shared fixtures of the project's own tests: a real emulator server on a free loopback port."""
 from __future__ import annotations
 
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -34,3 +38,38 @@ def control(http: httpx.Client):
         return response.json()
 
     return call
+
+
+class Receiver:
+    """A loopback callback receiver: records each GET's query (and, as _path and _query, its raw parts)."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, str]] = []
+        received = self.calls
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                received.append(dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True)) |
+                                {"_path": urlsplit(self.path).path, "_query": urlsplit(self.path).query})
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, count: int, timeout: float = 5.0) -> list[dict[str, str]]:
+        deadline = time.monotonic() + timeout
+        while len(self.calls) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(self.calls)
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    rec = Receiver()
+    yield rec
+    rec.server.shutdown()

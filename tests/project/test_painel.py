@@ -3,11 +3,8 @@ held and released, the data_callback record, and the real service's answer shape
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -35,38 +32,6 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 @pytest.fixture(autouse=True)
 def fresh(http: httpx.Client) -> None:
     assert http.post("/_emulator/reset").status_code == 200
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.calls: list[dict[str, str]] = []
-        received = self.calls
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                received.append(dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True)))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/retorno.aspx"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait(self, count: int, timeout: float = 5.0) -> list[dict[str, str]]:
-        deadline = time.monotonic() + timeout
-        while len(self.calls) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return list(self.calls)
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
-    yield rec
-    rec.server.shutdown()
 
 
 def act(http: httpx.Client, action: str, path: str = PAINEL, login: dict[str, str] = LOGIN, **params: Any) -> Any:
@@ -261,10 +226,10 @@ def test_past_schedule_sends_at_once(http: httpx.Client, control: Any) -> None:
 
 # -- data_callback --------------------------------------------------------------------------------------
 
-def test_data_callback_on_status_and_reply(http: httpx.Client, control: Any, receiver: Receiver) -> None:
+def test_data_callback_on_status_and_reply(http: httpx.Client, control: Any, receiver: Any) -> None:
     receiver.calls.clear()
     campaign = act(http, "sendsms", msg="Confirma?", numbers=f"{VALID[0]},{NUMBERS['outcome_invalid']}",
-                   url_callback=receiver.url + "?origem=teste", interno_key="REF-42")["data"]
+                   url_callback=receiver.url + "/retorno.aspx?origem=teste", interno_key="REF-42")["data"]
     advance(control, 2)
     advance(control, 10)
     calls = receiver.wait(2)

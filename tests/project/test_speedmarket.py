@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -36,41 +33,6 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 @pytest.fixture(autouse=True)
 def fresh(http: httpx.Client) -> None:
     assert http.post("/_emulator/reset").status_code == 200
-
-
-class Receiver:
-    """A loopback HTTP server that records every callback it gets."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict[str, str]] = []
-        received = self.calls
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                received.append(dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True)) |
-                                {"_path": urlsplit(self.path).path, "_query": urlsplit(self.path).query})
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait(self, count: int, timeout: float = 5.0) -> list[dict[str, str]]:
-        deadline = time.monotonic() + timeout
-        while len(self.calls) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return list(self.calls)
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
-    yield rec
-    rec.server.shutdown()
 
 
 # -- helpers --------------------------------------------------------------------------------------------
@@ -527,7 +489,7 @@ def test_balance_keys_types_and_order(http: httpx.Client, control: Any) -> None:
 
 # -- callbacks (001 § Callbacks da API) ------------------------------------------------------------------
 
-def test_status_and_mo_callbacks(http: httpx.Client, control: Any, receiver: Receiver) -> None:
+def test_status_and_mo_callbacks(http: httpx.Client, control: Any, receiver: Any) -> None:
     receiver.calls.clear()
     control("POST", "/callbacks", {"dialect": "speedmarket", "kind": "status", "url": receiver.url + "/callback.php"})
     control("POST", "/callbacks", {"dialect": "speedmarket", "kind": "mo", "url": receiver.url + "/mo.php?x=1"})
