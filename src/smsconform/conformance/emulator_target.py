@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -48,7 +47,6 @@ def target_for(emulator: Emulator) -> Target:
 @contextlib.contextmanager
 def running_emulator(smpp: bool = True) -> Iterator[Target]:
     """Start a private emulator (its own SQLite file, a frozen clock) and describe it as a target."""
-    smpp = smpp and importlib.util.find_spec("smsconform.emulator.smpp.server") is not None
     with tempfile.TemporaryDirectory(prefix="smsconform-") as tmp:
         emulator = Emulator(db=Path(tmp) / "emulator.sqlite3", port=0, smpp_port=_free_port() if smpp else 0,
                             frozen=True)

@@ -9,13 +9,4 @@ MODULES = ("control", "mensagem", "speedmarket", "painel", "wbsapi", "fcati")
 
 
 def build_all(app: Any) -> list[Any]:
-    dialects = []
-    for name in MODULES:
-        try:
-            module = import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue  # a dialect not built yet
-            raise
-        dialects.append(module.build(app))
-    return dialects
+    return [import_module(f"{__name__}.{name}").build(app) for name in MODULES]

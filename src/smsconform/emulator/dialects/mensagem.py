@@ -145,13 +145,13 @@ class Mensagem:
             if "|" in raw:
                 raise Refused("bad_inner_delimiter")
             numbers = [n.strip() for n in raw.split(";") if n.strip()]
-            self._count(numbers)
+            self._count(numbers, "n")
             text = self._text("mult", params.get("m"))
             items = [Submission(n, text, **common) for n in numbers]
             pre: dict[int, Refused] = {}
         else:
             records = [r for r in params.get("c", "").split(";") if r.strip()]
-            self._count(records)
+            self._count(records, "c")
             items, pre = [], {}
             for index, record in enumerate(records):
                 fields = record.split("|")
@@ -183,13 +183,14 @@ class Mensagem:
                 lines.append(f"{self.codes.for_reason('mult', 'ok').code};{result.hash};{result.number}")
         return "\n".join(lines)
 
-    def _count(self, entries: list[str]) -> None:
-        limit = self.codes.limit("mult", "n", "items")
-        low = int(limit.min) if limit and limit.min is not None else 2
-        high = int(limit.max) if limit and limit.max is not None else 1000
-        if len(entries) < low:
+    def _count(self, entries: list[str], param: str) -> None:
+        """mult's 2..1000 destinations: numbers in `n` (layout 0) or records in `c` (layout 1)."""
+        limit = self.codes.limit("mult", param, "items")
+        if limit is None or limit.min is None or limit.max is None:
+            raise KeyError(f"limits.yaml has no bounds for mensagem.mult {param}")
+        if len(entries) < limit.min:
             raise Refused("too_few_numbers", str(len(entries)))
-        if len(entries) > high:
+        if len(entries) > limit.max:
             raise Refused("too_many_numbers", str(len(entries)))
 
     # -- status functions -----------------------------------------------------------------------------
