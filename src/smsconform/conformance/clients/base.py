@@ -24,7 +24,10 @@ class Result:
     success: bool | None = None
 
 
-class HttpDialectClient:
+class DialectClient:
+    """What every dialect client shares: the target's entry for its dialect, credentials by fixture account,
+    and the operations the target offers."""
+
     dialect: str = ""
     list_separator: str = ";"
 
@@ -34,10 +37,6 @@ class HttpDialectClient:
         if spec is None:
             raise NotExercised(f"the target does not offer {self.dialect}")
         self.spec = spec
-        self.http = httpx.Client(timeout=30.0, trust_env=False, follow_redirects=False)
-
-    def close(self) -> None:
-        self.http.close()
 
     def credentials(self, account: str = "main") -> dict[str, str]:
         if account == "main":
@@ -50,6 +49,15 @@ class HttpDialectClient:
     def require(self, operation: str) -> None:
         if not self.spec.offers(operation):
             raise NotExercised(f"the target does not offer {self.dialect}.{operation}")
+
+
+class HttpDialectClient(DialectClient):
+    def __init__(self, target: Target) -> None:
+        super().__init__(target)
+        self.http = httpx.Client(timeout=30.0, trust_env=False, follow_redirects=False)
+
+    def close(self) -> None:
+        self.http.close()
 
     def send(self, operation: str, method: str, url: str, **kwargs: Any) -> Exchange:
         started = time.perf_counter()

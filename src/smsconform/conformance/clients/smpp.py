@@ -32,7 +32,7 @@ import smpplib.smpp
 from ...contracts import load_contracts
 from ..exchange import RECORDED, Exchange
 from ..target import Target
-from .base import NotExercised, Result
+from .base import DialectClient, NotExercised, Result
 
 TEST_TEXT = "smsconform teste de conformidade"
 SOURCE_ADDR = "5511900000000"
@@ -369,16 +369,14 @@ class SmppSession:
         self.smpp._socket = None
 
 
-class SmppClient:
+class SmppClient(DialectClient):
     dialect = "smpp"
-    list_separator = ";"
 
     def __init__(self, target: Target) -> None:
-        spec = target.dialect(self.dialect)
-        if spec is None or not spec.host or not spec.port:
+        super().__init__(target)
+        spec = self.spec
+        if not spec.host or not spec.port:
             raise NotExercised("the target does not offer smpp")
-        self.target = target
-        self.spec = spec
         self.host = spec.host
         self.port = int(spec.port)
         self.profile: dict[str, Any] = load_contracts().smpp
@@ -388,18 +386,6 @@ class SmppClient:
         for session in self._sessions:
             session.close()
         self._sessions.clear()
-
-    def credentials(self, account: str = "main") -> dict[str, str]:
-        if account == "main":
-            return dict(self.spec.credentials)
-        creds = self.target.fixtures.account(account, self.dialect)
-        if not creds:
-            raise NotExercised(f"the target profile has no fixture account {account!r} for smpp")
-        return dict(creds)
-
-    def require(self, operation: str) -> None:
-        if not self.spec.offers(operation):
-            raise NotExercised(f"the target does not offer smpp.{operation}")
 
     def connect(self, timeout: float = 10.0) -> SmppSession:
         session = SmppSession(self, timeout)

@@ -33,7 +33,7 @@ from zeep.xsd import SkipValue
 from ...contracts import load_contracts
 from ..exchange import RECORDED, Exchange
 from ..target import Target
-from .base import NotExercised, Result
+from .base import DialectClient, NotExercised, Result
 
 PATH = "/wbsapi.asmx"
 TEST_TEXT = "smsconform teste de conformidade"
@@ -91,18 +91,14 @@ class RecordingTransport(Transport):
         return response
 
 
-class WbsapiClient:
+class WbsapiClient(DialectClient):
     dialect = "wbsapi"
-    list_separator = ";"
 
     def __init__(self, target: Target, version: str = "1.1") -> None:
-        spec = target.dialect(self.dialect)
-        if spec is None:
-            raise NotExercised("the target does not offer wbsapi")
+        super().__init__(target)
+        spec = self.spec
         if version not in VERSIONS:
             raise ValueError(f"SOAP version {version!r}: one of {', '.join(VERSIONS)}")
-        self.target = target
-        self.spec = spec
         self.version = version
         self.address = f"{spec.base_url}{PATH}"
         self.wsdl_url = f"{self.address}?WSDL"
@@ -148,18 +144,6 @@ class WbsapiClient:
         return out
 
     # -- calls ------------------------------------------------------------------------------------------
-    def credentials(self, account: str = "main") -> dict[str, str]:
-        if account == "main":
-            return dict(self.spec.credentials)
-        creds = self.target.fixtures.account(account, self.dialect)
-        if not creds:
-            raise NotExercised(f"the target profile has no fixture account {account!r} for wbsapi")
-        return dict(creds)
-
-    def require(self, operation: str) -> None:
-        if not self.spec.offers(operation):
-            raise NotExercised(f"the target does not offer wbsapi.{operation}")
-
     def call(self, operation: str, params: dict[str, Any], account: str = "main",
              version: str | None = None) -> Exchange:
         """One SOAP call; ``params`` by the WSDL's parameter names (a trigger may override Identificacao).
