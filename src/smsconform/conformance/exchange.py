@@ -1,6 +1,7 @@
 """One request and its answer, kept as evidence for reports, with secrets redacted."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,14 @@ class Exchange:
     elapsed_ms: float
     parsed: Any = None
     notes: list[str] = field(default_factory=list)
+
+    def json_object(self) -> dict[str, Any] | None:
+        """The answer as a JSON object, or None when it is not one (a refusal in text, a junk body)."""
+        try:
+            body = json.loads(self.text)
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
 
     def evidence(self, secrets: list[str]) -> dict[str, Any]:
         def clean(value: str) -> str:

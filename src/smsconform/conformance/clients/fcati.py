@@ -54,11 +54,7 @@ class FcatiClient(HttpDialectClient):
 
     @staticmethod
     def json(exchange: Exchange) -> dict[str, Any] | None:
-        try:
-            body = json.loads(exchange.text)
-        except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
+        return exchange.json_object()
 
     def result(self, operation: str, exchange: Exchange) -> Result:
         body = self.json(exchange)

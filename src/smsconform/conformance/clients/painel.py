@@ -11,7 +11,6 @@ move (its control API) or waiting for real; the limit family turns pacing off to
 from __future__ import annotations
 
 import csv
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -115,11 +114,7 @@ class PainelClient(HttpDialectClient):
 
     @staticmethod
     def envelope(exchange: Exchange) -> dict[str, Any] | None:
-        try:
-            body = json.loads(exchange.text)
-        except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
+        return exchange.json_object()
 
     def result(self, operation: str, exchange: Exchange) -> Result:
         body = self.envelope(exchange)
