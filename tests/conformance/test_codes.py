@@ -9,11 +9,10 @@ from __future__ import annotations
 import pytest
 
 from smsconform.contracts import Code, load_contracts
+from smsconform.conformance.codes import STATUS_TABLES, assert_answers, code_params
 from smsconform.conformance.triggers import plan_for
 
 TEXT_DIALECTS = ("mensagem", "speedmarket", "painel", "fcati", "wbsapi")
-# Status tables are not request answers: the transitions and callbacks families observe them.
-STATUS_TABLES = ("message-status", "callback-status", "callback-dlr", "campaign-status")
 
 
 def _codes() -> list[Code]:
@@ -26,10 +25,7 @@ def _codes() -> list[Code]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "code_rule" in metafunc.fixturenames:
-        metafunc.parametrize("code_rule", [
-            pytest.param(c, id=c.id, marks=[pytest.mark.rules(c.id), pytest.mark.dialect(c.dialect)])
-            for c in _codes()
-        ])
+        metafunc.parametrize("code_rule", code_params(_codes()))
 
 
 def test_code_is_answered_exactly(code_rule: Code, sms_clients, sms_contracts) -> None:
@@ -37,12 +33,4 @@ def test_code_is_answered_exactly(code_rule: Code, sms_clients, sms_contracts) -
     plan = plan_for(code_rule, client, sms_contracts.catalog)
     exchange = client.call(plan.operation, plan.params, plan.account)
     result = client.result(plan.operation, exchange)
-    assert result.code == code_rule.wire, (
-        f"{code_rule.id}: expected code {code_rule.wire} ({code_rule.text}), got {result.code!r}"
-        f" ({result.text!r}) [{code_rule.source}]"
-    )
-    if result.text is not None:
-        assert result.text == code_rule.text, (
-            f"{code_rule.id}: code {code_rule.wire} must read {code_rule.text!r} verbatim, got {result.text!r}"
-            f" [{code_rule.source}]"
-        )
+    assert_answers(code_rule, result)

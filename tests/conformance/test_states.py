@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from smsconform.conformance.codes import STATUS_TABLES, assert_answers, code_params
 from smsconform.conformance.states import plan_with_state
 from smsconform.contracts import Code, load_contracts
-
-STATUS_TABLES = ("message-status", "callback-status", "callback-dlr", "campaign-status")
 
 
 def _codes() -> list[Code]:
@@ -17,10 +16,7 @@ def _codes() -> list[Code]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "state_code" in metafunc.fixturenames:
-        metafunc.parametrize("state_code", [
-            pytest.param(c, id=c.id, marks=[pytest.mark.rules(c.id), pytest.mark.dialect(c.dialect)])
-            for c in _codes()
-        ])
+        metafunc.parametrize("state_code", code_params(_codes()))
 
 
 def test_code_after_its_state(state_code: Code, sms_clients, sms_control) -> None:
@@ -29,10 +25,4 @@ def test_code_after_its_state(state_code: Code, sms_clients, sms_control) -> Non
     with context():
         exchange = client.call(plan.operation, plan.params, plan.account)
     result = client.result(plan.operation, exchange)
-    assert result.code == state_code.wire, (
-        f"{state_code.id}: after state {state_code.trigger['state']!r} expected {state_code.wire}"
-        f" ({state_code.text}), got {result.code!r} ({result.text!r}) [{state_code.source}]"
-    )
-    if result.text is not None:
-        assert result.text == state_code.text, (
-            f"{state_code.id}: must read {state_code.text!r} verbatim, got {result.text!r} [{state_code.source}]")
+    assert_answers(state_code, result, after=f"after state {state_code.trigger['state']!r} ")
