@@ -78,6 +78,7 @@ class EmulatorApp:
     faults: list[Fault] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(2738))
     _last_tick: float = 0.0
+    _last_request: float = 0.0
     _journal_seq: int = 0
 
     def __post_init__(self) -> None:
@@ -92,8 +93,13 @@ class EmulatorApp:
                 return dialect
         return None
 
+    def idle_for(self) -> float:
+        """Seconds since the last request: the background loop settles lazy messages only when idle."""
+        return time.monotonic() - self._last_request
+
     def handle(self, request: Request) -> Outcome:
         started = time.perf_counter()
+        self._last_request = time.monotonic()
         dialect = self._dialect_for(request)
         name = dialect.name if dialect else "-"
         outcome = Outcome(Response.text("Not Found", 404))
@@ -113,7 +119,7 @@ class EmulatorApp:
                     wall = time.monotonic()
                     if wall - self._last_tick > 0.05 and name != "control":
                         self._last_tick = wall
-                        self.core.tick()
+                        self.core.tick(settle=False)  # readers settle what they read (Core.settle)
                     outcome = Outcome(dialect.handle(request))
                 except Exception:  # the emulator must answer, never crash: log it and answer as documented
                     log.error("unexpected error in %s %s\n%s", request.method, request.path, traceback.format_exc())

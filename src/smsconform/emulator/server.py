@@ -51,9 +51,17 @@ class CallbackSender:
                     return item["id"], None
                 return item["id"], f"HTTP {response.status_code}"
 
+        # due_callbacks holds back a message's later callbacks while an earlier one is pending: each
+        # message's callbacks are delivered one at a time, in order, and different messages' concurrently.
         for callback_id, error in await asyncio.gather(*(deliver(i) for i in due)):
             self.core.callback_done(callback_id, error)
         return len(due)
+
+
+# Lazy messages (Core.settle) are brought up to the clock in chunks once no request came for this long: a
+# chunk takes a few milliseconds, so a request arriving meanwhile waits at most that.
+IDLE_SECONDS = 0.25
+SETTLE_CHUNK = 5000
 
 
 @dataclass
@@ -84,13 +92,16 @@ class Emulator:
         sender = CallbackSender(self.core)
         async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
             while True:
+                settled = 0
                 try:
-                    self.core.tick()
+                    self.core.tick(settle=False)
                     busy = await sender.run_once(client)
+                    if self.app.idle_for() > IDLE_SECONDS:
+                        settled = self.core.settle(limit=SETTLE_CHUNK)
                 except Exception:  # keep serving; the failure is logged, the work retried next turn
                     log.exception("background work failed")
                     busy = 0
-                await asyncio.sleep(0.02 if busy else 0.1)
+                await asyncio.sleep(0 if settled else 0.02 if busy else 0.1)
 
     async def serve(self, install_signal_handlers: bool = True) -> None:
         config = uvicorn.Config(

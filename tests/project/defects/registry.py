@@ -133,7 +133,7 @@ def around_submit(p: Patches, dialect: str, change: Callable[[Any], Callable[[],
 def in_lifecycle(p: Patches, factory: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
     """Wrap ``Core._next`` (where a due message goes next) with ``factory``, for every message.
 
-    The core moves messages nobody listens to in bulk, with one SQL statement that encodes what ``_next``
+    The core settles messages nobody listens to in bulk, with one SQL statement that encodes what ``_next``
     does; a defect of the lifecycle is a defect of both, so the bulk path is turned off and ``_next`` moves
     every message.
     """
@@ -148,3 +148,4 @@ def in_lifecycle(p: Patches, factory: Callable[[Callable[..., Any]], Callable[..
 
     p.wrap(Core, "_next", factory)
     p.wrap(Core, "tick", tick_factory)
+    p.wrap(Core, "settle", tick_factory)

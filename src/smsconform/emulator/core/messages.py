@@ -74,6 +74,7 @@ class Message:
     file: str | None
     priority: int
     history: str
+    lazy: int = 0   # 1: nobody listens to it, so its lifecycle is settled when read (Core.settle)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -39,6 +39,9 @@ NUMBER_OUTCOMES = {
     "outcome_invalid": m.INVALID,
 }
 FALLBACK_OPERATORS = ("55320", "55321", "55323", "55331")
+# Dialects whose status changes only a callback URL of the client can observe; SMPP (delivery receipts to
+# a bind) and painel (campaign callbacks) always move message by message.
+LAZY_DIALECTS = frozenset({"mensagem", "speedmarket", "fcati", "wbsapi"})
 
 
 class Core:
@@ -159,6 +162,7 @@ class Core:
         encode, validate, outcome_of, operator_of = (self.protocols.encode, self.validate_number, self._outcome,
                                                      self._operator)  # bound once: this loop runs per message
         with self.store.transaction():
+            lazy = int(dialect in LAZY_DIALECTS and not self._observed(who.client_id))
             allowed: dict[str, Refused | None] = {}
             parts_of: dict[str, int] = {}
             for index, item in enumerate(items):
@@ -203,7 +207,7 @@ class Core:
                     message_id, who.client_id, who.user_id, dialect, digest, number, item.text, item.kind,
                     item.type, now, item.schedule_at, state, next_at, outcome_of(number, fixture),
                     operator_of(number, fixture), item.external_id, item.cost_centre, item.campaign_id,
-                    item.campaign, parts, cost, scope, item.file, int(item.priority), history,
+                    item.campaign, parts, cost, scope, item.file, int(item.priority), history, lazy,
                 ))
                 results.append(Accepted(message_id, digest, number, parts, cost, state,
                                         bool(item.schedule_at and item.schedule_at > now), block))
@@ -217,11 +221,29 @@ class Core:
                 self.store.db.executemany(
                     "INSERT INTO messages (id, client_id, user_id, dialect, hash, number, text, kind, type,"
                     " created_at, schedule_at, state, next_at, outcome, operator, external_id, cost_centre,"
-                    " campaign_id, campaign, parts, cost, scope, file, priority, history)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " campaign_id, campaign, parts, cost, scope, file, priority, history, lazy)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
         return results
+
+    def _observed(self, client_id: int) -> bool:
+        """Whether a callback URL of the client would see its messages' status changes."""
+        return self.store.db.execute("SELECT 1 FROM callback_urls WHERE client_id = ? LIMIT 1",
+                                     (client_id,)).fetchone() is not None
+
+    def set_callback_url(self, client_id: int, dialect: str, kind: str, url: str | None) -> None:
+        """Register (or, with no URL, remove) a callback URL.
+
+        The client's unobserved messages are settled first, then watched: a URL registered now sees the
+        status changes that happen from now on, never a replay of the ones it missed.
+        """
+        with self.store.transaction() as db:
+            if url:
+                self.settle(client_id=client_id)
+                db.execute("UPDATE messages SET lazy = 0 WHERE client_id = ? AND lazy = 1 AND next_at IS NOT NULL",
+                           (client_id,))
+            self.accounts.set_callback_url(client_id, dialect, kind, url)
 
     def _scope(self, who: Principal, item: Submission) -> str:
         if who.distribution == 1:
@@ -253,6 +275,7 @@ class Core:
         if outcome not in allowed:
             raise ValueError(f"outcome must be one of {', '.join(sorted(allowed))}")
         self._outcomes = None
+        self.settle()  # a message already past queued on the clock keeps the outcome it had
         with self.store.transaction() as db:
             db.execute("INSERT OR REPLACE INTO outcomes VALUES (?, ?)", (number, outcome))
             db.execute("UPDATE messages SET outcome = ? WHERE number = ? AND state IN ('waiting','queued')",
@@ -260,11 +283,13 @@ class Core:
 
     # -- finding --------------------------------------------------------------------------------------
     def message(self, *, hash: str | None = None, id: int | None = None, client_id: int | None = None) -> Message | None:
-        self.tick()
         if hash is not None:
             id = self.protocols.decode(hash)
             if id is None:
                 return None
+        self.tick(settle=False)
+        if id is not None:
+            self.settle(message_id=id)
         row = self.store.db.execute("SELECT * FROM messages WHERE id = ?", (id,)).fetchone()
         if row is not None and hash is not None and row["hash"] != hash.strip().lower():
             return None
@@ -333,10 +358,13 @@ class Core:
             return (m.UNDELIVERED if msg.outcome == m.UNDELIVERED else m.DELIVERED), None
         return msg.state, None
 
-    # Messages nobody listens to (no callback URL for their client, no SMPP bind, no campaign callback)
-    # move in bulk: one UPDATE per step instead of one per message. It encodes exactly what _next() does;
-    # tests/project/test_core_units.py runs both paths on every outcome and compares the histories.
-    _BULK_STEP = """
+    # A message nobody listens to (its dialect is in LAZY_DIALECTS and its client had no callback URL when it
+    # was sent: the `lazy` column) has no observer of its status changes but a reader. So it is not moved as
+    # its clock comes due, but settled when read (message(), messages(), a clock move) or while the emulator
+    # is idle: a client still reads exactly what a step-by-step lifecycle would show, and a burst of a
+    # million messages costs its sender no lifecycle work. _SETTLE is one UPDATE per step that encodes
+    # exactly what _next() does; tests/project/test_core_units.py runs both on every outcome and compares.
+    _SETTLE = """
         UPDATE messages SET
           state = {new_state},
           history = history || ';' || {new_state} || '@' || next_at,
@@ -346,33 +374,66 @@ class Core:
               WHEN 'delayed' THEN next_at + :dlr_delayed WHEN 'expired' THEN next_at + :expire
               ELSE next_at + :dlr END
             ELSE NULL END
-        WHERE next_at <= :now AND state IN ('waiting', 'queued', 'sent')
-          AND dialect IN ('mensagem', 'speedmarket', 'fcati', 'wbsapi')
-          AND client_id NOT IN (SELECT client_id FROM callback_urls)
+        WHERE lazy = 1 AND next_at IS NOT NULL AND next_at <= :now AND state IN ('waiting', 'queued', 'sent')
     """.format(new_state="""CASE state
             WHEN 'waiting' THEN 'queued'
             WHEN 'queued' THEN CASE WHEN outcome IN ('error', 'invalid') THEN outcome ELSE 'sent' END
             ELSE CASE outcome WHEN 'expired' THEN 'expired' WHEN 'undelivered' THEN 'undelivered'
               ELSE 'delivered' END END""")
+    _SCOPES = {
+        "all": "",
+        "client": " AND client_id = :client_id",
+        "message": " AND id = :message_id",
+        "chunk": " AND id IN (SELECT id FROM messages WHERE lazy = 1 AND next_at IS NOT NULL AND next_at <= :now"
+                 " ORDER BY next_at LIMIT :limit)",
+    }
+    _DUE = {
+        "observed": "SELECT * FROM messages WHERE lazy = 0 AND next_at IS NOT NULL AND next_at <= :now",
+        "lazy": "SELECT * FROM messages WHERE lazy = 1 AND next_at IS NOT NULL AND next_at <= :now",
+    }
 
-    def tick(self, *, bulk: bool = True) -> int:
-        """Move every message whose next step is due on the virtual clock; returns how many steps ran."""
+    def tick(self, *, settle: bool = True, bulk: bool = True) -> int:
+        """Move every message whose next step is due on the virtual clock; returns how many steps ran.
+
+        ``settle=False`` moves only the observed messages (the server's background loop and its per-request
+        tick); ``bulk=False`` settles lazy messages one by one through _next() too, for the tests that
+        hold the two encodings of the machine to one another.
+        """
+        steps = self.settle(bulk=bulk) if settle else 0
+        return steps + self._step_each("observed", "", {})
+
+    def settle(self, *, client_id: int | None = None, message_id: int | None = None, limit: int | None = None,
+               bulk: bool = True) -> int:
+        """Bring unobserved messages up to the clock: all, one client's, one message, or one chunk of ``limit``
+        (the idle loop's unit, so a request never waits long behind it); returns how many steps ran."""
+        scope, params = "all", {}
+        if message_id is not None:
+            scope, params = "message", {"message_id": message_id}
+        elif client_id is not None:
+            scope, params = "client", {"client_id": client_id}
+        elif limit is not None:
+            scope, params = "chunk", {"limit": limit}
+        if not bulk:
+            return self._step_each("lazy", self._SCOPES[scope], params)
         now = self.now()
+        params = {**params, "now": now,
+                  **{k: self.timing["seconds"][k] for k in ("send", "dlr", "dlr_delayed", "expire")}}
+        statement = self._SETTLE + self._SCOPES[scope]
         steps = 0
-        db = self.store.db
-        if bulk:
-            params = {"now": now, **{k: self.timing["seconds"][k] for k in ("send", "dlr", "dlr_delayed", "expire")}}
-            while True:
-                with self.store.transaction():
-                    changed = db.execute(self._BULK_STEP, params).rowcount
-                steps += changed
-                if not changed:
-                    break
         while True:
-            rows = db.execute(
-                "SELECT * FROM messages WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY next_at LIMIT 2000",
-                (now,),
-            ).fetchall()
+            with self.store.transaction() as db:
+                changed = db.execute(statement, params).rowcount
+            steps += changed
+            if not changed or limit is not None:
+                return steps
+
+    def _step_each(self, which: str, scope: str, params: dict[str, Any]) -> int:
+        """Move due messages one step at a time through _next(), with their callbacks."""
+        steps = 0
+        now = self.now()
+        query = self._DUE[which] + scope + " ORDER BY next_at LIMIT 2000"
+        while True:
+            rows = self.store.db.execute(query, {**params, "now": now}).fetchall()
             if not rows:
                 return steps
             with self.store.transaction():
@@ -418,9 +479,14 @@ class Core:
         return mo_id
 
     def due_callbacks(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Callbacks to deliver now, oldest first; a message's callback waits while an earlier one of the same
+        message is still pending (retrying), so a receiver sees each message's statuses in order."""
         rows = self.store.db.execute(
-            "SELECT * FROM outbox WHERE next_at IS NOT NULL AND next_at <= ?"
-            " AND (retry_at IS NULL OR retry_at <= ?) ORDER BY id LIMIT ?",
+            "SELECT * FROM outbox o WHERE next_at IS NOT NULL AND next_at <= ?"
+            " AND (retry_at IS NULL OR retry_at <= ?)"
+            " AND (message_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox e WHERE e.message_id = o.message_id"
+            "      AND e.id < o.id AND e.next_at IS NOT NULL))"
+            " ORDER BY id LIMIT ?",
             (self.now(), time.time(), limit)).fetchall()
         return [dict(r) for r in rows]
 

@@ -47,8 +47,7 @@ CREATE TABLE IF NOT EXISTS messages (
     next_at REAL, outcome TEXT NOT NULL DEFAULT 'delivered', operator TEXT, external_id TEXT,
     cost_centre INTEGER, campaign_id TEXT, campaign INTEGER, parts INTEGER NOT NULL, cost INTEGER NOT NULL,
     scope TEXT NOT NULL DEFAULT 'client', file TEXT, priority INTEGER NOT NULL DEFAULT 0,
-    history TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS messages_due ON messages (next_at) WHERE next_at IS NOT NULL;
+    history TEXT NOT NULL, lazy INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS messages_client_created ON messages (client_id, created_at);
 CREATE INDEX IF NOT EXISTS messages_campaign_id ON messages (client_id, campaign_id) WHERE campaign_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_campaign ON messages (campaign) WHERE campaign IS NOT NULL;
@@ -63,9 +62,20 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL, retry_at REAL,
     delivered_at REAL, last_error TEXT);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_at) WHERE next_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS outbox_message ON outbox (message_id) WHERE next_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS rate_marks (client_id INTEGER NOT NULL, action TEXT NOT NULL, at REAL NOT NULL,
     PRIMARY KEY (client_id, action));
 """
+
+# Indexes on columns a later version added: created after MIGRATIONS has brought an older file up to date.
+INDEXES = """
+DROP INDEX IF EXISTS messages_due;
+CREATE INDEX IF NOT EXISTS messages_due_observed ON messages (next_at) WHERE next_at IS NOT NULL AND lazy = 0;
+CREATE INDEX IF NOT EXISTS messages_due_lazy ON messages (next_at) WHERE next_at IS NOT NULL AND lazy = 1;
+"""
+
+# (table, column, definition): columns added since the first release, so an older SQLite file still opens.
+MIGRATIONS = [("messages", "lazy", "INTEGER NOT NULL DEFAULT 0")]
 
 
 class Store:
@@ -84,6 +94,10 @@ class Store:
         self.db.execute("PRAGMA foreign_keys=OFF")
         self.db.execute("PRAGMA cache_size=-65536")
         self.db.executescript(SCHEMA)
+        for table, column, definition in MIGRATIONS:
+            if column not in {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        self.db.executescript(INDEXES)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

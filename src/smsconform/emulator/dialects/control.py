@@ -155,7 +155,7 @@ class Control:
     def register_callback(self, request: Request, body: dict[str, Any]) -> Any:
         who = self._fixture_or_login(body)
         dialect, kind = str(body["dialect"]), str(body["kind"])
-        self.core.accounts.set_callback_url(who.client_id, dialect, kind, body.get("url"))
+        self.core.set_callback_url(who.client_id, dialect, kind, body.get("url"))
         return {"dialect": dialect, "kind": kind, "url": body.get("url")}
 
     def outbox(self, request: Request, body: dict[str, Any]) -> Any:

@@ -1,0 +1,74 @@
+"""The lifecycle of messages nobody listens to is settled lazily; what any client observes must not change.
+
+A message whose client has no callback URL moves only when read or while the emulator is idle
+(Core.settle). These tests hold that shortcut to the step-by-step behaviour a client would see, and the
+callback sender to each message's order of statuses.
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+
+from smsconform.emulator.app import EmulatorApp
+from smsconform.emulator.core import Core
+from smsconform.emulator.core.messages import Submission
+from smsconform.emulator.server import Emulator
+
+NUMBER = "11991110001"
+
+
+def test_a_callback_url_registered_late_sees_only_the_changes_after_it() -> None:
+    core = EmulatorApp(Core(":memory:", frozen=True)).core  # the app registers the dialects' callback renderers
+    who = core.fixture_principal("main")
+    [accepted] = core.submit(who, "mensagem", [Submission(NUMBER, "late listener")])
+    core.clock.advance(1.5)  # due to be queued at +1, but nobody read it: still stored as waiting
+    registered_at = core.now()
+    core.set_callback_url(who.client_id, "mensagem", "status", "http://127.0.0.1:9/status")
+    core.advance(60)
+    msg = core.message(id=accepted.id)
+    assert msg is not None and [s for s, _ in msg.states()] == ["waiting", "queued", "sent", "delivered"]
+    queued_at = msg.entered("queued")
+    assert queued_at is not None and queued_at < registered_at
+    sent = core.store.db.execute("SELECT created_at FROM outbox WHERE message_id = ?", (accepted.id,)).fetchall()
+    assert sent, "the changes after the registration were not called back"
+    assert all(at > registered_at for (at,) in sent), "a change from before the registration was called back"
+
+
+def test_an_idle_emulator_settles_unobserved_messages_without_a_read(emulator: Emulator, http: httpx.Client) -> None:
+    numbers = ";".join(f"1199111{i:04d}" for i in range(2, 50))
+    answer = http.get("/sms/mult", params={"u": "d642dfa0", "n": numbers, "m": "idle"}).text
+    assert answer.startswith("1;"), answer
+    emulator.core.clock.advance(60)  # moves the clock without a tick, as a running clock does
+    deadline = time.monotonic() + 5
+    states: list[str] = []
+    while time.monotonic() < deadline:
+        with emulator.core.store.lock:  # a raw read of the stored rows: the view does not settle anything
+            states = [r[0] for r in emulator.core.store.db.execute("SELECT state FROM messages WHERE text = 'idle'")]
+        if states and set(states) == {"delivered"}:
+            break
+        time.sleep(0.1)
+    assert len(states) == 48 and set(states) == {"delivered"}, sorted(set(states))
+
+
+def test_each_message_s_callbacks_arrive_in_the_order_of_its_statuses(http: httpx.Client, control: Any,
+                                                                        receiver: Any) -> None:
+    receiver.calls.clear()
+    control("POST", "/callbacks", {"dialect": "speedmarket", "kind": "status", "url": f"{receiver.url}/ordered"})
+    batch = {"messages": [{"number": f"1199111{i:04d}", "content": "ordem", "type": 0} for i in range(2, 32)]}
+    answer = http.post("/webservice-rest/send-multiple", json=batch, auth=("demo", "demo123")).json()
+    assert answer["totalSuccess"] == "30", answer
+    control("POST", "/clock", {"advance": 60})  # every step of every message is due in the same tick
+    produced: dict[str, list[str]] = defaultdict(list)  # message id -> statuses, in the emulator's order
+    for row in control("GET", "/outbox"):
+        query = dict(parse_qsl(urlsplit(row["url"]).query))
+        produced[query["id"]].append(query["status"])
+    assert len(produced) == 30 and all(len(statuses) == 2 for statuses in produced.values()), produced
+    received: dict[str, list[str]] = defaultdict(list)
+    for call in receiver.wait(60, timeout=10):
+        if call["_path"] == "/ordered":
+            received[call["id"]].append(call["status"])
+    assert received == produced
