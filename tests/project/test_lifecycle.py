@@ -72,3 +72,41 @@ def test_each_message_s_callbacks_arrive_in_the_order_of_its_statuses(http: http
         if call["_path"] == "/ordered":
             received[call["id"]].append(call["status"])
     assert received == produced
+
+
+# The first release's table, verbatim: a file it wrote must open, with every message as it was.
+LEGACY_MESSAGES = """
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL, user_id INTEGER NOT NULL, dialect TEXT NOT NULL,
+    hash TEXT NOT NULL, number TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL,
+    type INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, schedule_at REAL, state TEXT NOT NULL,
+    next_at REAL, outcome TEXT NOT NULL DEFAULT 'delivered', operator TEXT, external_id TEXT,
+    cost_centre INTEGER, campaign_id TEXT, campaign INTEGER, parts INTEGER NOT NULL, cost INTEGER NOT NULL,
+    scope TEXT NOT NULL DEFAULT 'client', file TEXT, priority INTEGER NOT NULL DEFAULT 0,
+    history TEXT NOT NULL);
+CREATE INDEX messages_due ON messages (next_at) WHERE next_at IS NOT NULL;
+CREATE INDEX messages_client_created ON messages (client_id, created_at);
+"""
+
+
+def test_a_file_written_by_the_first_release_opens_with_its_messages(tmp_path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    core = Core(path, frozen=True)
+    who = core.fixture_principal("main")
+    core.store.close()
+    old = sqlite3.connect(path)
+    old.executescript("DROP VIEW messages; DROP TABLE recipients; DROP TABLE submissions;" + LEGACY_MESSAGES)
+    old.execute("INSERT INTO messages (id, client_id, user_id, dialect, hash, number, text, kind, created_at, state,"
+                " next_at, parts, cost, history, external_id) VALUES (7, ?, ?, 'mensagem', 'x', ?, 'antiga', 'long',"
+                " 1000.0, 'waiting', 1001.0, 1, 1, 'waiting@1000.0', 'ext-7')", (who.client_id, who.user_id, NUMBER))
+    old.commit()
+    old.close()
+    reopened = Core(path, frozen=True)
+    msg = reopened.message(id=7)
+    assert msg is not None and (msg.text, msg.number, msg.external_id) == ("antiga", NUMBER, "ext-7")
+    assert [s for s, _ in msg.states()] == ["waiting", "queued", "sent", "delivered"]  # it moves on, observed
+    [accepted] = reopened.submit(who, "mensagem", [Submission(NUMBER, "nova")])
+    assert accepted.id == 8
+

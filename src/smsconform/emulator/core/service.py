@@ -62,7 +62,8 @@ class Core:
         self.secret = self.store.meta("secret") or secrets.token_hex(8)
         self.store.set_meta("secret", self.secret)
         self.protocols = m.Protocols(self.secret)
-        self._next_id = (self.store.db.execute("SELECT MAX(id) FROM messages").fetchone()[0] or 0) + 1
+        self.store.db.create_function("protocol", 1, self.protocols.encode, deterministic=True)
+        self._next_id = (self.store.db.execute("SELECT MAX(id) FROM recipients").fetchone()[0] or 0) + 1
         if seed and self.store.meta("seeded") is None:
             self.seed_profile()
 
@@ -155,7 +156,8 @@ class Core:
         """
         now = self.now()
         results: list[Accepted | Refused] = []
-        rows: list[tuple[Any, ...]] = []
+        submissions: list[list[Any]] = []   # one per run of items that share every request-level field
+        rows: list[tuple[Any, ...]] = []    # one per accepted number
         needs: dict[tuple[str, str], int] = defaultdict(int)
         queue_delay = self.timing["seconds"]["queue"]
         history_of = {state: f"{state}@{now!r}" for state in (m.WAITING, m.HELD, m.BLOCKED)}
@@ -164,7 +166,10 @@ class Core:
         with self.store.transaction():
             lazy = int(dialect in LAZY_DIALECTS and not self._observed(who.client_id))
             allowed: dict[str, Refused | None] = {}
-            parts_of: dict[str, int] = {}
+            run: tuple[Any, ...] | None = None
+            submission: list[Any] = []
+            parts = 0
+            scope = "client"
             for index, item in enumerate(items):
                 try:
                     if item.kind not in allowed:
@@ -187,10 +192,16 @@ class Core:
                 message_id = self._next_id
                 self._next_id += 1
                 digest = encode(message_id)
-                parts = parts_of.get(item.text)
-                if parts is None:
-                    parts = parts_of[item.text] = count_parts(item.text)
-                scope = self._scope(who, item)
+                key = (item.text, item.kind, item.type, item.schedule_at, item.cost_centre, item.campaign, item.file,
+                       item.priority)
+                if key != run:
+                    run, parts, scope = key, count_parts(item.text), self._scope(who, item)
+                    submission = [message_id, message_id, who.client_id, who.user_id, dialect, item.text, item.kind,
+                                  item.type, now, item.schedule_at, item.cost_centre, item.campaign, parts, scope,
+                                  item.file, int(item.priority)]
+                    submissions.append(submission)
+                else:
+                    submission[1] = message_id
                 held = fixture == "antifraud"
                 block = (item.block or NUMBER_BLOCKS.get(fixture or "")) if item.block_as_status else None
                 cost = 0 if (held or block) else parts
@@ -203,12 +214,8 @@ class Core:
                 else:
                     state, next_at = m.WAITING, start + queue_delay
                 history = history_of[state]
-                rows.append((
-                    message_id, who.client_id, who.user_id, dialect, digest, number, item.text, item.kind,
-                    item.type, now, item.schedule_at, state, next_at, outcome_of(number, fixture),
-                    operator_of(number, fixture), item.external_id, item.cost_centre, item.campaign_id,
-                    item.campaign, parts, cost, scope, item.file, int(item.priority), history, lazy,
-                ))
+                rows.append((message_id, submission[0], number, state, next_at, outcome_of(number, fixture),
+                             operator_of(number, fixture), item.external_id, item.campaign_id, cost, history, lazy))
                 results.append(Accepted(message_id, digest, number, parts, cost, state,
                                         bool(item.schedule_at and item.schedule_at > now), block))
             if rows:
@@ -218,13 +225,9 @@ class Core:
                 except Refused:
                     self._next_id -= len(rows)
                     raise
-                self.store.db.executemany(
-                    "INSERT INTO messages (id, client_id, user_id, dialect, hash, number, text, kind, type,"
-                    " created_at, schedule_at, state, next_at, outcome, operator, external_id, cost_centre,"
-                    " campaign_id, campaign, parts, cost, scope, file, priority, history, lazy)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    rows,
-                )
+                self.store.db.executemany("INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                          submissions)
+                self.store.db.executemany("INSERT INTO recipients VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         return results
 
     def _observed(self, client_id: int) -> bool:
@@ -241,8 +244,8 @@ class Core:
         with self.store.transaction() as db:
             if url:
                 self.settle(client_id=client_id)
-                db.execute("UPDATE messages SET lazy = 0 WHERE client_id = ? AND lazy = 1 AND next_at IS NOT NULL",
-                           (client_id,))
+                db.execute("UPDATE recipients SET lazy = 0 WHERE lazy = 1 AND next_at IS NOT NULL"
+                           " AND submission IN (SELECT id FROM submissions WHERE client_id = ?)", (client_id,))
             self.accounts.set_callback_url(client_id, dialect, kind, url)
 
     def _scope(self, who: Principal, item: Submission) -> str:
@@ -278,7 +281,7 @@ class Core:
         self.settle()  # a message already past queued on the clock keeps the outcome it had
         with self.store.transaction() as db:
             db.execute("INSERT OR REPLACE INTO outcomes VALUES (?, ?)", (number, outcome))
-            db.execute("UPDATE messages SET outcome = ? WHERE number = ? AND state IN ('waiting','queued')",
+            db.execute("UPDATE recipients SET outcome = ? WHERE number = ? AND state IN ('waiting','queued')",
                        (outcome, number))
 
     # -- finding --------------------------------------------------------------------------------------
@@ -330,7 +333,7 @@ class Core:
 
     def _move(self, msg: Message, state: str, at: float, next_at: float | None = None) -> None:
         history = f"{msg.history};{state}@{at!r}"
-        self.store.db.execute("UPDATE messages SET state = ?, next_at = ?, history = ? WHERE id = ?",
+        self.store.db.execute("UPDATE recipients SET state = ?, next_at = ?, history = ? WHERE id = ?",
                               (state, next_at, history, msg.id))
         msg.state, msg.next_at, msg.history = state, next_at, history
         self._enqueue_callbacks(msg, state, at)
@@ -365,7 +368,7 @@ class Core:
     # million messages costs its sender no lifecycle work. _SETTLE is one UPDATE per step that encodes
     # exactly what _next() does; tests/project/test_core_units.py runs both on every outcome and compares.
     _SETTLE = """
-        UPDATE messages SET
+        UPDATE recipients SET
           state = {new_state},
           history = history || ';' || {new_state} || '@' || next_at,
           next_at = CASE state
@@ -382,9 +385,9 @@ class Core:
               ELSE 'delivered' END END""")
     _SCOPES = {
         "all": "",
-        "client": " AND client_id = :client_id",
+        "client": " AND id IN (SELECT id FROM messages WHERE client_id = :client_id)",
         "message": " AND id = :message_id",
-        "chunk": " AND id IN (SELECT id FROM messages WHERE lazy = 1 AND next_at IS NOT NULL AND next_at <= :now"
+        "chunk": " AND id IN (SELECT id FROM recipients WHERE lazy = 1 AND next_at IS NOT NULL AND next_at <= :now"
                  " ORDER BY next_at LIMIT :limit)",
     }
     _DUE = {
