@@ -57,6 +57,7 @@ class Core:
         self.reserved = self._reserved_numbers()
         self.renderers: dict[str, CallbackRenderer] = {}
         self._outcomes: dict[str, str] | None = None
+        self._observed_clients: set[int] | None = None
         self._operator_pools = self._pools()
         self.clock = self._restore_clock(frozen)
         self.secret = self.store.meta("secret") or secrets.token_hex(8)
@@ -99,7 +100,7 @@ class Core:
         self.accounts.invalidate()
         self.store.set_meta("secret", self.secret)
         self._next_id = 1
-        self._outcomes = None
+        self._outcomes = self._observed_clients = None
         self.clock = VirtualClock(frozen_at=self.clock.now()) if self.clock.frozen else VirtualClock()
         self._save_clock()
         self.seed_profile()
@@ -232,8 +233,9 @@ class Core:
 
     def _observed(self, client_id: int) -> bool:
         """Whether a callback URL of the client would see its messages' status changes."""
-        return self.store.db.execute("SELECT 1 FROM callback_urls WHERE client_id = ? LIMIT 1",
-                                     (client_id,)).fetchone() is not None
+        if self._observed_clients is None:
+            self._observed_clients = {r[0] for r in self.store.db.execute("SELECT client_id FROM callback_urls")}
+        return client_id in self._observed_clients
 
     def set_callback_url(self, client_id: int, dialect: str, kind: str, url: str | None) -> None:
         """Register (or, with no URL, remove) a callback URL.
@@ -247,6 +249,7 @@ class Core:
                 db.execute("UPDATE recipients SET lazy = 0 WHERE lazy = 1 AND next_at IS NOT NULL"
                            " AND submission IN (SELECT id FROM submissions WHERE client_id = ?)", (client_id,))
             self.accounts.set_callback_url(client_id, dialect, kind, url)
+            self._observed_clients = None
 
     def _scope(self, who: Principal, item: Submission) -> str:
         if who.distribution == 1:

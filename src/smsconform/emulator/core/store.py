@@ -1,7 +1,9 @@
 """The SQLite file that holds every account, message and callback, so a restart loses nothing.
 
-WAL with synchronous=NORMAL: a commit survives the process being killed (the test kills it with -9);
-only a power cut could lose the last commits, which is the price of thousands of sends per second.
+WAL with synchronous=OFF: a commit is in the operating system's hands when it returns, so it survives
+the process being killed (the restart test kills it with -9); only an OS crash or a power cut could lose
+the last commits or damage the file. That is the price of ten thousand sends a second, and a fair one
+for an emulator: no real money or message depends on its file.
 
 A message is one row of `recipients` (what differs between the numbers of a request: number, state,
 outcome, history) under one row of `submissions` (what the request gave them all: text, kind, schedule,
@@ -109,7 +111,7 @@ class Store:
         self.lock = threading.RLock()
         self._depth = 0
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("PRAGMA foreign_keys=OFF")
         self.db.execute("PRAGMA cache_size=-65536")
         legacy = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").fetchone()
