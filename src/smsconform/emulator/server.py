@@ -58,8 +58,9 @@ class CallbackSender:
         return len(due)
 
 
-# Lazy messages (Core.settle) are brought up to the clock in chunks once no request came for this long: a
-# chunk takes a few milliseconds, so a request arriving meanwhile waits at most that.
+# Lazy messages (Core.settle) are brought up to the clock in chunks of about SETTLE_CHUNK messages once no
+# request came for IDLE_SECONDS: a chunk takes a few milliseconds, so a request arriving meanwhile waits
+# at most that.
 IDLE_SECONDS = 0.25
 SETTLE_CHUNK = 5000
 

@@ -14,7 +14,7 @@ BLOCKED = "blocked"  # refused by a block rule after acceptance (speedmarket's n
 KIND_BY_F = {0: "long", 1: "flash", 2: "short", 4: "short"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Submission:
     """One message as a dialect understood it, before the core's rules."""
 
@@ -35,16 +35,21 @@ class Submission:
     block: str | None = None        # a block the dialect found itself (speedmarket -7: no WhatsApp); with block_as_status
 
 
-@dataclass
+@dataclass(slots=True)
 class Accepted:
     id: int
-    hash: str
     number: str
     parts: int
     cost: int
     state: str
     scheduled: bool
-    block: str | None = None
+    block: str | None
+    protocols: "Protocols" = field(repr=False, compare=False)
+
+    @property
+    def hash(self) -> str:
+        """The protocol a send answers with, computed only for the dialects that answer one (not speedmarket)."""
+        return self.protocols.encode(self.id)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any
 from .refusal import Refused
 
 _NON_DIGIT = re.compile(r"[^0-9]")
+_MOBILE = re.compile(r"[0-9]{2}9[0-9]{8}")
 
 
 def is_digits(text: str) -> bool:
@@ -39,6 +40,8 @@ class Numbering:
     def validate(self, raw: str, *, cleanup: bool = False, allow_landline: bool = False) -> str:
         """The number as stored, or :class:`Refused` with the reason the numbering plan gives."""
         number = self.cleanup(raw) if cleanup else raw.strip()
+        if self.is_plain_mobile(number):
+            return number
         if not number:
             raise Refused("invalid_record", "empty number")
         if not (number.isascii() and number.isdigit()):  # is_digits, inlined: this runs per message
@@ -55,6 +58,10 @@ class Numbering:
         if len(number) == 10 and subscriber[0] in "2345" and not allow_landline:
             raise Refused("landline", number)
         return number
+
+    def is_plain_mobile(self, number: str) -> bool:
+        """A valid mobile as written (a known DDD, the ninth digit, eight more): most numbers, checked at once."""
+        return _MOBILE.fullmatch(number) is not None and number[:2] in self.ddds
 
     def is_landline(self, number: str) -> bool:
         return len(number) == 10 and number[2] in "2345"

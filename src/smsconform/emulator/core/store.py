@@ -53,8 +53,10 @@ CREATE TABLE IF NOT EXISTS submissions (
     id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, client_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
     dialect TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL, type INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL, schedule_at REAL, cost_centre INTEGER, campaign INTEGER, parts INTEGER NOT NULL,
-    scope TEXT NOT NULL DEFAULT 'client', file TEXT, priority INTEGER NOT NULL DEFAULT 0);
+    scope TEXT NOT NULL DEFAULT 'client', file TEXT, priority INTEGER NOT NULL DEFAULT 0,
+    due_at REAL);  -- when its first unobserved (lazy) message not yet settled is due: see Core.settle
 CREATE INDEX IF NOT EXISTS submissions_client_created ON submissions (client_id, created_at);
+CREATE INDEX IF NOT EXISTS submissions_due ON submissions (due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS submissions_campaign ON submissions (campaign) WHERE campaign IS NOT NULL;
 CREATE TABLE IF NOT EXISTS recipients (
     id INTEGER PRIMARY KEY, submission INTEGER NOT NULL, number TEXT NOT NULL, state TEXT NOT NULL,
@@ -62,7 +64,6 @@ CREATE TABLE IF NOT EXISTS recipients (
     cost INTEGER NOT NULL, history TEXT NOT NULL, lazy INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS recipients_campaign_id ON recipients (campaign_id) WHERE campaign_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS recipients_due_observed ON recipients (next_at) WHERE next_at IS NOT NULL AND lazy = 0;
-CREATE INDEX IF NOT EXISTS recipients_due_lazy ON recipients (next_at) WHERE next_at IS NOT NULL AND lazy = 1;
 CREATE VIEW IF NOT EXISTS messages AS
 SELECT r.id, s.client_id, s.user_id, s.dialect, protocol(r.id) AS hash, r.number, s.text, s.kind, s.type,
        s.created_at, s.schedule_at, r.state, r.next_at, r.outcome, r.operator, r.external_id, s.cost_centre,
@@ -92,7 +93,7 @@ ALTER TABLE messages RENAME TO legacy_messages;
 """
 LEGACY_COPY = """
 INSERT INTO submissions SELECT id, id, client_id, user_id, dialect, text, kind, type, created_at, schedule_at,
-    cost_centre, campaign, parts, scope, file, priority FROM legacy_messages;
+    cost_centre, campaign, parts, scope, file, priority, NULL FROM legacy_messages;
 INSERT INTO recipients SELECT id, id, number, state, next_at, outcome, operator, external_id, campaign_id, cost,
     history, 0 FROM legacy_messages;
 DROP TABLE legacy_messages;

@@ -289,11 +289,13 @@ class Speedmarket:
             raise Refused("bad_number", "empty")
         raw_content = fields.get("content")
         content = raw_content if type(raw_content) is str else _as_text(raw_content)
-        self._check_content(type_, content, fields.get("caption"))
+        if type_ in MEDIA_TYPES or type_ in CAPTION_TYPES or not content.strip():  # plain text: nothing more to check
+            self._check_content(type_, content, fields.get("caption"))
         key = (fields.get("schedule"), fields.get("timezone"))
         schedule_at = tz_cache[key] if key in tz_cache else tz_cache.setdefault(key, self._schedule(*key))
         campaign_id = fields.get("campaign_id")
-        campaign_id = _as_text(campaign_id) if campaign_id not in (None, "") else None
+        if type(campaign_id) is not str or not campaign_id:
+            campaign_id = _as_text(campaign_id) if campaign_id not in (None, "") else None
         if campaign_id is not None and who.duplicate_protection:
             if campaign_id in seen or self.core.store.db.execute(
                     "SELECT 1 FROM messages WHERE client_id = ? AND campaign_id = ? LIMIT 1",
@@ -406,10 +408,11 @@ class Speedmarket:
         out_messages = []
         credit = ok = 0
         rendered: dict[str, tuple[str, str, bool]] = {}
+        for reason in ("ok", "scheduled"):
+            rendered[reason] = self.code("send-multiple", reason, "send-single")
         for result in results:
             if isinstance(result, Accepted):
-                reason = self._result_code(result)
-                wire, text, success = rendered.get(reason) or rendered.setdefault(reason, self.code("send-multiple", reason, "send-single"))
+                wire, text, success = rendered[self._result_code(result)]
                 out_messages.append({"success": success, "responseCode": wire, "responseDescription": text,
                                      "credit": str(result.cost), "id": str(result.id)})
                 credit += result.cost
