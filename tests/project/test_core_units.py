@@ -83,8 +83,10 @@ def test_clock_moves_only_forward() -> None:
     assert restored.now() == 1060.0 and restored.frozen
 
 
-def test_bulk_and_per_message_lifecycle_agree() -> None:
-    """The bulk SQL step and the per-message step are two encodings of one machine: same histories."""
+@pytest.mark.parametrize("advances", [(1, 2, 5, 600, 90_000, 200_000), (300_000,), (1.5, 7, 300_000)],
+                         ids=["step by step", "every step at once", "uneven"])
+def test_bulk_and_per_message_lifecycle_agree(advances: tuple[float, ...]) -> None:
+    """The bulk SQL settle and the per-message step are two encodings of one machine: same histories."""
     from smsconform.emulator.core import Core
     from smsconform.emulator.core.messages import Submission
 
@@ -99,7 +101,7 @@ def test_bulk_and_per_message_lifecycle_agree() -> None:
         who = core.fixture_principal("main")
         core.submit(who, "mensagem", [Submission(n, "x") for n in numbers]
                     + [Submission(numbers[0], "later", schedule_at=1_800_000_600.0)])
-        for step in (1, 2, 5, 600, 90_000, 200_000):
+        for step in advances:
             core.clock.advance(step)
             core.tick(bulk=bulk)
         histories.append([[(s, round(t, 3)) for s, t in m.states()] for m in core.messages()])

@@ -381,25 +381,39 @@ class Core:
     # is idle: a client still reads exactly what a step-by-step lifecycle would show, and a burst of a
     # million messages costs its sender no lifecycle work. Lazy messages are found through their
     # submission's `due_at` (one index entry per request, not per number) and moved by id range.
-    # _SETTLE is one UPDATE per step that encodes exactly what _next() does;
-    # tests/project/test_core_units.py runs both on every outcome and compares.
+    #
+    # _SETTLE moves each due message through every step due by :now at once (one row write, however many
+    # steps): `queued_at`, `sent_at` and `final_at` are when its next three steps fall, as _next() would
+    # schedule them; tests/project/test_core_units.py runs both encodings on every outcome and compares.
     _SETTLE = """
-        UPDATE recipients SET
-          state = {new_state},
-          history = history || ';' || {new_state} || '@' || next_at,
-          next_at = CASE state
-            WHEN 'waiting' THEN next_at + :send
-            WHEN 'queued' THEN CASE outcome WHEN 'error' THEN NULL WHEN 'invalid' THEN NULL WHEN 'no_dlr' THEN NULL
-              WHEN 'delayed' THEN next_at + :dlr_delayed WHEN 'expired' THEN next_at + :expire
-              ELSE next_at + :dlr END
-            ELSE NULL END
-        WHERE id BETWEEN :low AND :high
-          AND lazy = 1 AND next_at IS NOT NULL AND next_at <= :now AND state IN ('waiting', 'queued', 'sent')
-    """.format(new_state="""CASE state
-            WHEN 'waiting' THEN 'queued'
-            WHEN 'queued' THEN CASE WHEN outcome IN ('error', 'invalid') THEN outcome ELSE 'sent' END
-            ELSE CASE outcome WHEN 'expired' THEN 'expired' WHEN 'undelivered' THEN 'undelivered'
-              ELSE 'delivered' END END""")
+        UPDATE recipients SET state = step.state, next_at = step.next_at, history = history || step.added
+        FROM (
+          SELECT id,
+            CASE WHEN final_at <= :now THEN final WHEN sent_at <= :now THEN sent WHEN queued_at <= :now THEN 'queued'
+              END AS state,
+            CASE WHEN final_at <= :now THEN NULL WHEN sent_at <= :now THEN final_at WHEN queued_at <= :now THEN sent_at
+              END AS next_at,
+            CASE WHEN queued_at <= :now THEN ';queued@' || queued_at ELSE '' END
+              || CASE WHEN sent_at <= :now THEN ';' || sent || '@' || sent_at ELSE '' END
+              || CASE WHEN final_at <= :now THEN ';' || final || '@' || final_at ELSE '' END AS added
+          FROM (
+            SELECT id, queued_at, sent_at, sent, final,
+              CASE WHEN state = 'sent' THEN next_at ELSE sent_at + CASE outcome
+                WHEN 'error' THEN NULL WHEN 'invalid' THEN NULL WHEN 'no_dlr' THEN NULL
+                WHEN 'delayed' THEN :dlr_delayed WHEN 'expired' THEN :expire ELSE :dlr END END AS final_at
+            FROM (
+              SELECT id, state, next_at, outcome,
+                CASE state WHEN 'waiting' THEN next_at END AS queued_at,
+                CASE state WHEN 'waiting' THEN next_at + :send WHEN 'queued' THEN next_at END AS sent_at,
+                CASE WHEN outcome IN ('error', 'invalid') THEN outcome ELSE 'sent' END AS sent,
+                CASE outcome WHEN 'expired' THEN 'expired' WHEN 'undelivered' THEN 'undelivered'
+                  ELSE 'delivered' END AS final
+              FROM recipients
+              WHERE id BETWEEN :low AND :high AND lazy = 1 AND next_at IS NOT NULL AND next_at <= :now
+                AND state IN ('waiting', 'queued', 'sent'))))
+          AS step
+        WHERE recipients.id = step.id
+    """
     _NEXT_DUE = """
         UPDATE submissions SET due_at = (SELECT MIN(next_at) FROM recipients
           WHERE id BETWEEN submissions.id AND submissions.last_id AND lazy = 1 AND next_at IS NOT NULL)
@@ -464,8 +478,7 @@ class Core:
                             break
                 ranges = _adjacent_merged(due)
             for low, high in ranges:
-                while db.execute(self._SETTLE, {**params, "low": low, "high": high}).rowcount:
-                    pass
+                db.execute(self._SETTLE, {**params, "low": low, "high": high})
             db.executemany(self._NEXT_DUE, [(first,) for first, _ in due])
         return len(due) or len(ranges)
 
