@@ -142,6 +142,8 @@ class Speedmarket:
         }
         catalog = core.contracts.catalog
         self._message_limit = catalog.limit("speedmarket.send-multiple.messages")
+        if self._message_limit.min is None or self._message_limit.max is None:
+            raise KeyError("limits.yaml speedmarket.send-multiple.messages needs both min and max")
         self._type_limit = catalog.limit("speedmarket.send-single.type")
         self._type_low = int(self._type_limit.min) if self._type_limit.min is not None else min(KIND_BY_TYPE)
         self._type_high = int(self._type_limit.max) if self._type_limit.max is not None else max(KIND_BY_TYPE)
@@ -374,8 +376,7 @@ class Speedmarket:
         messages = raw if isinstance(raw, list) else []
         defaults = body.get("defaultValues") if isinstance(body, dict) else None
         defaults = defaults if isinstance(defaults, dict) else {}
-        low = int(self._message_limit.min) if self._message_limit.min is not None else 1
-        high = int(self._message_limit.max) if self._message_limit.max is not None else 5000
+        low, high = int(self._message_limit.min), int(self._message_limit.max)  # both checked in __init__
         kind = KIND_BY_TYPE.get(_as_int(defaults.get("type")) or 0, "long")
         if len(messages) < low or len(messages) > high:
             reason = self._limit_reason("send-multiple", self._message_limit.below_code if len(messages) < low
