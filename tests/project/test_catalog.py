@@ -593,3 +593,24 @@ def test_invalid_yaml_is_reported_with_file_and_line(catalog_copy: Path) -> None
         load_catalog(catalog_copy)
     assert caught.value.path == path and caught.value.line is not None
     assert index + 1 <= caught.value.line <= index + 2
+
+
+def test_substitutes_fall_back_from_the_dialect_to_the_shared_entries(catalog: Catalog) -> None:
+    assert catalog.substitutes_for("wbsapi", "bad_credentials")[:2] == ("client_not_found", "invalid_client")
+    assert catalog.substitutes_for("wbsapi", "bad_credentials")[2:] == catalog.substitutes_for("mensagem", "bad_credentials")
+    assert catalog.substitutes_for("painel", "no such reason") == ("retry",)
+    assert all(s.why.strip() for s in catalog.substitutes)
+
+
+def test_a_substitute_answering_with_an_unknown_reason_fails_the_contracts_check(tmp_path: Path) -> None:
+    from smsconform.contracts import load_contracts
+    from smsconform.contracts.check import _cross
+
+    root = tmp_path / "contracts"
+    shutil.copytree(CONTRACTS, root)
+    path = root / "catalog" / "substitutes.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "answer_as: [blacklisted]" in text
+    path.write_text(text.replace("answer_as: [blacklisted]", "answer_as: [blacklistd]"), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"wbsapi/procon answers as 'blacklistd'"):
+        _cross(load_contracts(root))

@@ -178,7 +178,7 @@ SEND_UNIQUE_CODES = [
     ("97", {"Identificacao": USERS["no_credits"]}),
     ("98", {"Identificacao": "ffffffff"}),
     ("300", {"Telefone": _reserved("rejected")}),
-    # reasons wbsapi prints no code for, answered with the nearest code of its own table (wbsapi.FALLBACKS)
+    # reasons wbsapi prints no code for, answered as contracts/catalog/substitutes.yaml says
     ("93", {"Identificacao": USERS["no_privilege"]}),
     ("93", {"Identificacao": USERS["blocked"]}),
     ("95", {"Identificacao": USERS["cost_centre_required"]}),

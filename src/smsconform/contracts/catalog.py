@@ -1,4 +1,4 @@
-"""The catalog: codes, limits, status machines, callbacks and contradictions, as typed objects.
+"""The catalog: codes, limits, status machines, callbacks, contradictions and substitutes, as typed objects.
 
 Every rule has a stable id of the form ``kind:dialect.rest`` (``code:mensagem.send.97``,
 ``limit:mensagem.mult.numbers``, ``machine:mensagem.message``, ``callback:mensagem.status``). Tests name
@@ -16,7 +16,7 @@ import jsonschema
 from .errors import ContractError
 from .yamlfile import line_of, load_yaml
 
-CATALOG_FILES = ("codes", "limits", "machines", "callbacks", "contradictions")
+CATALOG_FILES = ("codes", "limits", "machines", "callbacks", "contradictions", "substitutes")
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,16 @@ class Contradiction:
     basis: str | None
 
 
+@dataclass(frozen=True)
+class Substitute:
+    """For a reason an operation documents no code for, the reasons whose code it answers with instead."""
+
+    dialect: str          # a dialect, or "*" for all
+    reason: str           # a semantic reason, or "*" for any
+    answer_as: tuple[str, ...]
+    why: str
+
+
 @dataclass
 class Catalog:
     codes: list[Code] = field(default_factory=list)
@@ -163,6 +173,7 @@ class Catalog:
     machines: list[Machine] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)
     contradictions: list[Contradiction] = field(default_factory=list)
+    substitutes: list[Substitute] = field(default_factory=list)
 
     # -- look-ups ---------------------------------------------------------------------------------
     @cached_property
@@ -195,6 +206,13 @@ class Catalog:
             return self._by_semantic[(dialect, operation, semantic)]
         except KeyError:
             raise KeyError(f"{dialect}.{operation} has no code for reason {semantic!r}") from None
+
+    def substitutes_for(self, dialect: str, reason: str) -> tuple[str, ...]:
+        """The reasons to try, in order, when an operation of ``dialect`` documents no code for ``reason``:
+        the dialect's own substitutes, then the shared ones, then the last resort."""
+        order = ((dialect, reason), ("*", reason), ("*", "*"))
+        return tuple(r for key in order for s in self.substitutes if (s.dialect, s.reason) == key
+                     for r in s.answer_as)
 
     def operation_codes(self, dialect: str, operation: str) -> list[Code]:
         return [c for c in self.codes if c.dialect == dialect and c.operation == operation]
@@ -373,12 +391,17 @@ def _add_contradiction(catalog: Catalog, entry: dict[str, Any]) -> None:
     )
 
 
+def _add_substitute(catalog: Catalog, entry: dict[str, Any]) -> None:
+    catalog.substitutes.append(Substitute(entry["dialect"], entry["reason"], tuple(entry["answer_as"]), entry["why"]))
+
+
 _BUILDERS = {
     "codes": _add_codes,
     "limits": _add_limit,
     "machines": _add_machine,
     "callbacks": _add_callback,
     "contradictions": _add_contradiction,
+    "substitutes": _add_substitute,
 }
 
 

@@ -98,10 +98,21 @@ def _cross(c: Contracts) -> str:
             dialect, _, operation = table.partition(".")
             if not cat.has_code(dialect, operation, state.code):
                 problems.append(f"{machine.id}: state {state.code} has no code in {table}")
+    reasons = {(code.dialect, code.semantic) for code in cat.codes}
+    seen_substitutes: set[tuple[str, str]] = set()
+    for sub in cat.substitutes:
+        if (sub.dialect, sub.reason) in seen_substitutes:
+            problems.append(f"substitutes: {sub.dialect}/{sub.reason} is listed twice")
+        seen_substitutes.add((sub.dialect, sub.reason))
+        for reason in sub.answer_as:
+            if not any(r == reason and (sub.dialect in ("*", d)) for d, r in reasons):
+                problems.append(f"substitutes: {sub.dialect}/{sub.reason} answers as {reason!r}, which no code of "
+                                f"{'any dialect' if sub.dialect == '*' else sub.dialect} has")
     if problems:
         raise ValueError("; ".join(problems[:10]) + (f" (+{len(problems) - 10} more)" if len(problems) > 10 else ""))
     return (f"catalog: {len(cat.codes)} codes, {len(cat.limits)} limits, {len(cat.machines)} machines, "
-            f"{len(cat.callbacks)} callbacks, {len(cat.contradictions)} contradictions; triggers and states resolve")
+            f"{len(cat.callbacks)} callbacks, {len(cat.contradictions)} contradictions, {len(cat.substitutes)} "
+            "substitutes; triggers, states and substitutes resolve")
 
 
 CHECKS: list[Callable[[Contracts], str]] = [_cross, _openapi, _grammars, _examples, _wsdl]

@@ -5,19 +5,6 @@ from functools import lru_cache
 
 from ...contracts import Catalog, Code, Limit
 
-# When an operation's table has no code for a reason, the nearest one it documents (in order).
-NEAREST = {
-    "bad_credentials": ("client_not_found", "invalid_client", "user_or_client_disabled"),
-    "user_disabled": ("user_or_client_disabled", "bad_credentials"),
-    "client_disabled": ("user_or_client_disabled", "bad_credentials"),
-    "user_or_client_disabled": ("bad_credentials",),
-    "client_not_found": ("invalid_client", "user_or_client_disabled"),
-    "blocked_account": ("user_or_client_disabled", "client_disabled", "bad_credentials"),
-    "landline": ("bad_operator_prefix", "bad_number", "invalid_record"),
-    "invalid_record": ("bad_layout", "retry"),
-}
-
-
 class CodeBook:
     """A dialect's view of the catalog."""
 
@@ -27,7 +14,7 @@ class CodeBook:
         self._for_reason = lru_cache(maxsize=512)(self._lookup)
 
     def _lookup(self, operation: str, reason: str) -> Code:
-        tried = (reason, *NEAREST.get(reason, ()), "retry")
+        tried = (reason, *self.catalog.substitutes_for(self.dialect, reason))  # contracts/catalog/substitutes.yaml
         for candidate in tried:
             try:
                 return self.catalog.by_reason(self.dialect, operation, candidate)

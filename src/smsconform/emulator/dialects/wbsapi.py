@@ -59,25 +59,6 @@ WSDL_SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
-# When an operation's table prints no code for a reason the core raises, the one of its own table that
-# says the same thing (tried in order before CodeBook's shared NEAREST). Inferred, one reason each:
-FALLBACKS: dict[str, tuple[str, ...]] = {
-    # inBox, status and cancel print no 98; their "99 CLIENTE NAO ENCONTRADO" is what an unknown
-    # Identificacao is (codes.yaml triggers 99 with Identificacao ffffffff).
-    "bad_credentials": ("client_not_found", "invalid_client"),
-    # wbsapi prints no 72/73/74 and no blocked account: 93 USUARIO/CLIENTE INVALIDO OU DESABILITADO.
-    "user_disabled": ("user_or_client_disabled",),
-    "client_disabled": ("user_or_client_disabled",),
-    "blocked_account": ("user_or_client_disabled",),
-    "no_privilege": ("user_or_client_disabled",),
-    # no 76 and no 79: a missing cost centre or an empty message is an invalid field, 95 REGISTRO INVALIDO.
-    "cost_centre_required": ("invalid_record",),
-    "empty_message": ("invalid_record",),
-    # no 78: the Procon registry is the legal do-not-contact list, 90 NUMERO DE TELEFONE EM BLACKLIST.
-    "procon": ("blacklisted",),
-    # no 77: a number the operators' DLR invalidated is refused by the gateway, 300.
-    "number_invalidated_by_dlr": ("rejected",),
-}
 # A protocol of a message the platform does not know: cacl's 255, the same platform's answer for a hash it
 # cannot find (wbsapi's status and cancel tables print none; inferred).
 NOT_FOUND = ("mensagem", "message-status", "255")
@@ -367,13 +348,7 @@ class Wbsapi:
 
     # -- codes ----------------------------------------------------------------------------------------
     def _lookup(self, operation: str, reason: str) -> tuple[str, str]:
-        for candidate in (reason, *FALLBACKS.get(reason, ())):
-            try:
-                code = self.codes.catalog.by_reason(NAME, operation, candidate)
-                return code.code, code.text
-            except KeyError:
-                continue
-        code = self.codes.for_reason(operation, reason)  # CodeBook's NEAREST, or KeyError -> Server fault
+        code = self.codes.for_reason(operation, reason)  # substitutes.yaml, or KeyError -> Server fault
         return code.code, code.text
 
     def error(self, operation: str, reason: str) -> str:
