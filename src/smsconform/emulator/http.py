@@ -75,6 +75,11 @@ class Request:
         return self.path + (("?" + self.query_string.decode("latin-1")) if self.query_string else "")
 
 
+def json_text(data: Any) -> str:
+    """How every JSON answer is written: compact, UTF-8 as is (the providers do not escape accents)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 @dataclass
 class Response:
     status: int = 200
@@ -88,8 +93,12 @@ class Response:
 
     @classmethod
     def json(cls, data: Any, status: int = 200) -> "Response":
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return cls(status, body, "application/json; charset=utf-8")
+        return cls.json_text(json_text(data), status)
+
+    @classmethod
+    def json_text(cls, text: str, status: int = 200) -> "Response":
+        """A JSON answer already rendered by json_text() (or spliced from its pieces)."""
+        return cls(status, text.encode("utf-8"), "application/json; charset=utf-8")
 
     @classmethod
     def xml(cls, text: str, status: int = 200, content_type: str = "text/xml; charset=utf-8") -> "Response":
