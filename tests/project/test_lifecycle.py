@@ -38,6 +38,26 @@ def test_a_callback_url_registered_late_sees_only_the_changes_after_it() -> None
     assert all(at > registered_at for (at,) in sent), "a change from before the registration was called back"
 
 
+def test_a_read_settles_what_it_reads_and_a_state_condition_settles_all() -> None:
+    core = Core(":memory:", frozen=True)
+    who = core.fixture_principal("main")
+    first = core.submit(who, "mensagem", [Submission(f"1199111{i:04d}", "um") for i in range(2, 12)])
+    core.submit(who, "mensagem", [Submission(f"1199112{i:04d}", "dois") for i in range(2, 12)])
+    core.clock.advance(60)
+
+    def stored() -> dict[str, set[str]]:
+        by_text: dict[str, set[str]] = defaultdict(set)
+        for text, state in core.store.db.execute("SELECT text, state FROM messages"):
+            by_text[text].add(state)
+        return dict(by_text)
+
+    read = core.messages("id BETWEEN ? AND ?", (first[0].id, first[-1].id))
+    assert {m.state for m in read} == {"delivered"}
+    assert stored() == {"um": {"delivered"}, "dois": {"waiting"}}  # the other submission waits for a reader
+    delivered = core.messages("state = ?", ("delivered",))
+    assert len(delivered) == 20 and stored() == {"um": {"delivered"}, "dois": {"delivered"}}
+
+
 def test_an_idle_emulator_settles_unobserved_messages_without_a_read(emulator: Emulator, http: httpx.Client) -> None:
     numbers = ";".join(f"1199111{i:04d}" for i in range(2, 50))
     answer = http.get("/sms/mult", params={"u": "d642dfa0", "n": numbers, "m": "idle"}).text

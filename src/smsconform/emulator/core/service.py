@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 import zlib
@@ -39,6 +40,8 @@ NUMBER_OUTCOMES = {
     "outcome_invalid": m.INVALID,
 }
 FALLBACK_OPERATORS = ("55320", "55321", "55323", "55331")
+# A read whose condition names what settling changes must see every unobserved message settled first.
+_READS_LIFECYCLE = re.compile(r"\b(state|next_at|history|outcome)\b")
 # Dialects whose status changes only a callback URL of the client can observe; SMPP (delivery receipts to
 # a bind) and painel (campaign callbacks) always move message by message.
 LAZY_DIALECTS = frozenset({"mensagem", "speedmarket", "fcati", "wbsapi"})
@@ -302,7 +305,7 @@ class Core:
                 return None
         self.tick(settle=False)
         if id is not None:
-            self.settle(message_id=id)
+            self.settle(ids=[id])
         row = self.store.db.execute("SELECT * FROM messages WHERE id = ?", (id,)).fetchone()
         if row is not None and hash is not None and row["hash"] != hash.strip().lower():
             return None
@@ -314,10 +317,16 @@ class Core:
         """The message ids a list of protocols names (None where a protocol names none of ours)."""
         return [self.protocols.decode(h) for h in hashes]
 
-    def messages(self, where: str = "1=1", params: Iterable[Any] = (), limit: int = 10000) -> list[Message]:
-        self.tick()
-        rows = self.store.db.execute(f"SELECT * FROM messages WHERE {where} ORDER BY id LIMIT ?", (*params, limit))
-        return [Message.from_row(r) for r in rows]
+    def messages(self, where: str = "1=1", params: Sequence[Any] = (), limit: int = 10000) -> list[Message]:
+        """The messages a condition selects, each settled first: only those read, unless the condition reads
+        what settling changes (state, next_at, history), when every unobserved message is settled first."""
+        self.tick(settle=False)
+        query = f"SELECT {{}} FROM messages WHERE {where} ORDER BY id LIMIT ?"
+        if _READS_LIFECYCLE.search(where):
+            self.settle()
+        else:
+            self.settle(ids=[r[0] for r in self.store.db.execute(query.format("id"), (*params, limit))])
+        return [Message.from_row(r) for r in self.store.db.execute(query.format("*"), (*params, limit))]
 
     # -- changing state -------------------------------------------------------------------------------
     def cancel(self, who: Principal, hash: str) -> Message | None:
@@ -423,7 +432,7 @@ class Core:
     _SCOPES = {
         "all": "",
         "client": " AND client_id = :client_id",
-        "message": " AND id = :message_id",
+        "ids": " AND id IN (SELECT value FROM json_each(:ids))",
         "chunk": " AND id IN (SELECT id FROM recipients WHERE lazy = 1 AND next_at IS NOT NULL AND next_at <= :now"
                  " ORDER BY next_at LIMIT :limit)",
     }
@@ -442,17 +451,17 @@ class Core:
         done = self.settle(bulk=bulk) if settle else 0
         return done + self._step_each("observed", "", {})
 
-    def settle(self, *, client_id: int | None = None, message_id: int | None = None, limit: int | None = None,
+    def settle(self, *, client_id: int | None = None, ids: Sequence[int] | None = None, limit: int | None = None,
                bulk: bool = True) -> int:
-        """Bring unobserved messages up to the clock: all, one client's, one message, or about ``limit``
+        """Bring unobserved messages up to the clock: all, one client's, the given ones, or about ``limit``
         messages of the oldest due submissions (the idle loop's unit, so a request never waits long behind it).
 
-        Returns how many submissions it brought up to date (1 for a message): 0 means nothing was due.
+        Returns how many submissions (or id ranges) it brought up to date: 0 means nothing was due.
         """
         if not bulk:
             scope, params = "all", {}
-            if message_id is not None:
-                scope, params = "message", {"message_id": message_id}
+            if ids is not None:
+                scope, params = "ids", {"ids": json.dumps(list(ids))}
             elif client_id is not None:
                 scope, params = "client", {"client_id": client_id}
             elif limit is not None:
@@ -462,8 +471,8 @@ class Core:
         params: dict[str, Any] = {"now": now, **{k: self.timing["seconds"][k]
                                                  for k in ("send", "dlr", "dlr_delayed", "expire")}}
         with self.store.transaction() as db:
-            if message_id is not None:
-                due, ranges = [], [(message_id, message_id)]
+            if ids is not None:  # a read's rows: their submissions' due_at is left for a later full settle
+                due, ranges = [], _adjacent_merged([(i, i) for i in sorted(ids)])
             else:
                 where = "due_at <= ?" + (" AND client_id = ?" if client_id is not None else "")
                 args = (now, client_id) if client_id is not None else (now,)
