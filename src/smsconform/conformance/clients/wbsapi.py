@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import requests
@@ -283,6 +284,22 @@ class WbsapiClient(DialectClient):
         if not lines or lines[0].code != "1" or len(lines[0].fields) < 2:
             raise AssertionError(f"wbsapi.sendUnique did not accept the message: {exchange.parsed!r}")
         return Sent(self.result("sendUnique", exchange), lines[0].fields[1], exchange)
+
+    def send_one(self, account: str = "main", number: str | None = None, scheduled: bool = False,
+                 **extra: Any) -> str:
+        """Send one message and return its MD5 protocol, for the flows that build a message's state.
+
+        ``scheduled`` puts it a day ahead (Agenda, an xs:dateTime in Brasília time), so it stays waiting
+        whatever the target's clock does."""
+        if scheduled:
+            extra.setdefault("Agenda", datetime.now(timezone(timedelta(hours=-3))) + timedelta(days=1))
+        return self.send_unique(number=number, account=account, **extra).hash
+
+    def cancel_one(self, digest: str) -> None:
+        self.call("cancel", {"Hash": digest})
+
+    def hash_param(self, operation: str) -> str:
+        return "Hash"
 
     def statuses(self, hashes: list[str], operation: str = "status", account: str = "main",
                  version: str | None = None) -> list[Line]:
