@@ -381,10 +381,7 @@ class Wbsapi:
 
     @cached_property
     def _idexterno_range(self) -> tuple[int, int]:
-        for lim in self.codes.catalog.limits:
-            if lim.dialect == NAME and lim.param == "IdExterno" and lim.unit == "value":
-                return int(lim.min or 0), int(lim.max if lim.max is not None else 4294967295)
-        return 0, 4294967295
+        return self._bounds("wbsapi.sendUnique.IdExterno")
 
     @cached_property
     def _text_limits(self) -> dict[str, int]:
