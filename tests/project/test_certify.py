@@ -19,17 +19,28 @@ from smsconform.reports.identity import emulator_secrets
 from smsconform.reports.redact import find_secrets
 
 
-def smsconform(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def smsconform(*args: str, env: dict[str, str] | None = None, timeout: float = 240,
+               cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SMSCONFORM_"))}
     return subprocess.run([sys.executable, "-m", "smsconform.cli", *args], env={**clean, **(env or {})},
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
 def emulator_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    reports = tmp_path_factory.mktemp("certify") / "reports"
-    proc = smsconform("certify", "--dialect", "mensagem", "--reports", str(reports), "-n", "2")
+    where = tmp_path_factory.mktemp("certify")  # run from here, as CI runs it from a checkout
+    reports = where / "reports"
+    proc = smsconform("certify", "--dialect", "mensagem", "--reports", str(reports), "-n", "2", cwd=where,
+                      env={"XDG_CACHE_HOME": str(where / "cache")})
     return proc, reports
+
+
+def test_certify_keeps_hypothesis_caches_out_of_the_directory_it_runs_in(emulator_run) -> None:
+    proc, reports = emulator_run
+    where = reports.parent
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not (where / ".hypothesis").exists()
+    assert (where / "cache" / "smsconform" / "hypothesis").is_dir()
 
 
 def test_certify_on_the_emulator_exits_0_and_writes_the_three_reports(emulator_run) -> None:

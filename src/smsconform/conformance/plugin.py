@@ -1,6 +1,7 @@
 """The smsconform pytest plugin: the options, fixtures and markers of the conformance suite, in one place.
 
-Options: ``--target`` (a profile path, or ``emulator``, the default), ``--dialect`` (repeatable), and the
+Options: ``--target`` (a profile path, or ``emulator``, the default), ``--dialect`` (repeatable),
+``--hypothesis-home`` (where hypothesis keeps its caches; certify points it at the user's cache), and the
 hypothesis profiles ``ci`` (derandomized, quick; the default) and ``thorough``, chosen with hypothesis's own
 ``--hypothesis-profile``. Markers: ``rules(*ids)`` names the catalog rules a test checks; ``dialect(name)``
 the interface it speaks. A test that cannot run on a target raises ``NotExercised`` and is reported as not
@@ -15,6 +16,7 @@ from typing import Any, Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from ..contracts import DIALECTS, Contracts, load_contracts
 from .clients.base import NotExercised
@@ -36,6 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="target profile (a TOML file) or 'emulator' (the embedded emulator, default)")
     group.addoption("--dialect", action="append", default=[], choices=DIALECTS,
                     help="only this dialect (repeatable); default: every dialect the target offers")
+    group.addoption("--hypothesis-home", default=None,
+                    help="directory for hypothesis's caches and examples (default: .hypothesis/ here)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +47,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "dialect(name): the interface this test speaks")
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("ci")
+    if config.getoption("hypothesis_home", None):
+        set_hypothesis_home_dir(config.getoption("hypothesis_home"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Sequence
 
 import pytest
 
 from .suite import suite_dir
+
+
+def hypothesis_home() -> Path:
+    """Where hypothesis keeps its caches and examples during a certification: the user's cache directory,
+    not a `.hypothesis/` left in whatever directory CI happened to run `smsconform certify` from."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "smsconform" / "hypothesis"
 
 
 @dataclass(frozen=True)
@@ -26,7 +34,7 @@ class SuiteRun:
     def args(self) -> list[str]:
         suite = suite_dir()
         args = [str(suite), "-c", os.devnull, "--rootdir", str(suite.parents[1]), "-p", "no:terminal",
-                "-p", "no:cacheprovider", "--target", self.target]
+                "-p", "no:cacheprovider", "--hypothesis-home", str(hypothesis_home()), "--target", self.target]
         for dialect in self.dialects:
             args += ["--dialect", dialect]
         if self.hypothesis_profile:
