@@ -108,7 +108,7 @@ class Emulator:
         config = uvicorn.Config(
             ASGIAdapter(self.app), host=self.host, port=self.port, loop="none", http="httptools",
             lifespan="off", access_log=False, log_level="warning", server_header=False,
-            timeout_keep_alive=30,
+            timeout_keep_alive=30, proxy_headers=False,  # loopback, no proxy: trust no X-Forwarded-*
         )
         self._server = uvicorn.Server(config)
         # uvicorn re-raises a captured SIGTERM after shutdown, killing the process before it can say it
