@@ -28,7 +28,7 @@ import pytest
 
 from smsconform.contracts import Callback, Code, Machine, load_contracts
 from smsconform.conformance.clients.base import NotExercised
-from smsconform.conformance.clients.speedmarket import fixture_numbers, valid_number
+from smsconform.conformance.clients.base import valid_number
 from smsconform.conformance.flows import path_violation, reachable  # noqa: F401 (re-exported to the other families)
 from smsconform.conformance.receiver import CallbackReceiver, Received
 
@@ -438,7 +438,7 @@ def trigger_number(code: Code, target: Any, key: str) -> tuple[str, dict[str, An
         value = str(template)
         match = re.fullmatch(r"\{fixtures\.numbers\.([a-z_]+)(?:\.(\d+))?\}", value)
         if match:
-            found = fixture_numbers(target, match.group(1))
+            found = target.fixtures.numbers_of(match.group(1))
             index = int(match.group(2) or 0)
             if len(found) <= index:
                 raise NotExercised(f"the target profile has no fixture numbers.{match.group(1)}[{index}]")
@@ -527,7 +527,7 @@ def test_every_accepted_mensagem_message_gets_its_callbacks(receiver: CallbackRe
     status_rule, dlr_rule = catalog().callback("mensagem.status"), catalog().callback("mensagem.dlr")
     wanted = [valid_number(sms_target, i) for i in range(3)]
     for name in ("outcome_failed", "outcome_error", "outcome_invalid", "outcome_no_dlr"):
-        wanted += fixture_numbers(sms_target, name)[:1]
+        wanted += sms_target.fixtures.numbers_of(name)[:1]
     exchange = sms_clients("mensagem").call("mult", {"n": ";".join(wanted), "m": "smsconform lote"})
     lines = [line.split(";") for line in exchange.text.strip().splitlines()]
     accepted = [Sent(f[1], f[2], None, {}) for f in lines if len(f) == 3 and f[0] == "1"]
@@ -548,12 +548,12 @@ def test_every_accepted_mensagem_message_gets_its_callbacks(receiver: CallbackRe
                 f"{sent.number}: a DLR call-back {dlrs} for a message whose status is {statuses}, not ENVIADO")
     # codes.yaml: valid.0 reaches DLR 2 and outcome_failed DLR 5 (callback-dlr triggers); the other valid
     # numbers may sit on an operator without DLR (003: "algumas operadoras como Oi e Sercomtel não possuem")
-    expect_dlr = {valid_number(sms_target, 0)} | set(fixture_numbers(sms_target, "outcome_failed")[:1])
+    expect_dlr = {valid_number(sms_target, 0)} | set(sms_target.fixtures.numbers_of("outcome_failed")[:1])
     for sent in accepted:
         if sent.number in expect_dlr:
             assert arrived(rx, paths["dlr"], dlr_rule, sent), f"{sent.number}: delivered, but no DLR call-back came"
     for name in ("outcome_no_dlr",):
-        for sent in [s for s in accepted if s.number in fixture_numbers(sms_target, name)[:1]]:
+        for sent in [s for s in accepted if s.number in sms_target.fixtures.numbers_of(name)[:1]]:
             assert not arrived(rx, paths["dlr"], dlr_rule, sent), (
                 f"{sent.number} ({name}): an operator without DLR must get no DLR call-back [callbacks.yaml mensagem.dlr]")
 
@@ -570,7 +570,7 @@ def test_every_accepted_speedmarket_message_gets_its_callbacks(receiver: Callbac
     client = sms_clients("speedmarket")
     wanted = [valid_number(sms_target, i) for i in range(3)]
     for name in ("outcome_failed", "outcome_no_dlr", "outcome_error", "blacklisted"):
-        wanted += fixture_numbers(sms_target, name)[:1]
+        wanted += sms_target.fixtures.numbers_of(name)[:1]
     batch = uuid.uuid4().hex[:10]
     refs = [f"sc{batch}-{i}" for i in range(len(wanted))]
     exchange = client.call("send-multiple", {"defaultValues": {"type": 0}, "messages": [
@@ -581,7 +581,7 @@ def test_every_accepted_speedmarket_message_gets_its_callbacks(receiver: Callbac
     machine = catalog().machine("speedmarket.message")
     finals = final_codes(machine)
     of = lambda ref: [r.params() for r in rx.received(paths["status"]) if r.params().get("campaign_id") == ref]
-    no_handset = set(fixture_numbers(sms_target, "outcome_no_dlr")[:1])
+    no_handset = set(sms_target.fixtures.numbers_of("outcome_no_dlr")[:1])
     done = lambda: all(any(v.get("status") in finals for v in of(ref))
                        for number, ref in zip(wanted, refs) if number not in no_handset)
     assert clock.run_until(rx, done), "not every accepted message got its final status callback"

@@ -28,7 +28,8 @@ import pytest
 
 from smsconform.contracts import Limit, load_contracts
 from smsconform.conformance.clients.base import NotExercised, Result
-from smsconform.conformance.clients.speedmarket import BALANCE_KEY_BY_TYPE, fixture_numbers, valid_number
+from smsconform.conformance.clients.base import valid_number
+from smsconform.conformance.clients.speedmarket import BALANCE_KEY_BY_TYPE
 
 DIALECTS = ("mensagem", "speedmarket", "painel", "fcati")
 SEND_OPERATIONS = {("mensagem", "send"), ("mensagem", "mult"), ("speedmarket", "send-single"),
@@ -126,7 +127,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 # -- numbers -----------------------------------------------------------------------------------------
 def reserved_numbers(target: Any) -> set[str]:
-    return {n for name in target.fixtures.numbers if name != "valid" for n in fixture_numbers(target, name)}
+    return {n for name in target.fixtures.numbers if name != "valid" for n in target.fixtures.numbers_of(name)}
 
 
 def national(target: Any, digits: int, salt: int = 0) -> str:

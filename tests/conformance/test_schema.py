@@ -26,7 +26,7 @@ from hypothesis import settings as hsettings
 from schemathesis import GenerationMode
 from schemathesis.checks import load_all_checks
 
-from smsconform.conformance.clients.base import NotExercised
+from smsconform.conformance.clients.base import NotExercised, valid_number
 from smsconform.conformance.exchange import RECORDED, Exchange
 from smsconform.contracts import HTTP_DIALECTS, load_contracts
 from smsconform.contracts.grammars import GrammarError, parse
@@ -339,10 +339,7 @@ def _record(dialect: str, operation: str, response: Any) -> None:
 
 
 def _valid_recipient(target: Any) -> str:
-    valid = target.fixtures.valid_numbers()
-    if not valid:
-        raise NotExercised("the target profile lists no valid numbers (fixtures.numbers.valid)")
-    return "55" + valid[0]
+    return "55" + valid_number(target, 0)
 
 
 def _positive_fcati(case: Any, target: Any) -> None:
@@ -395,7 +392,7 @@ def _flow_hooks(dialect: str, target: Any) -> list[Callable[..., Any]]:
     """For the links to carry a flow, the sends that start one must be accepted: the number is the target's
     valid one (a schema cannot say which numbers exist), a blank text becomes a visible one, and the fields
     of _UNSCHEMABLE are left out. Every other field stays generated, and every answer is checked."""
-    valid = target.fixtures.valid_numbers()
+    valid = target.fixtures.numbers_of("valid")
 
     def fix(container: dict[str, Any] | None, ctx: Any) -> dict[str, Any] | None:
         if container is None or ctx.operation is None or not valid:

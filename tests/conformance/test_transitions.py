@@ -33,7 +33,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 
 from smsconform.contracts import load_contracts
 from smsconform.contracts.yamlfile import load_yaml
-from smsconform.conformance.clients.speedmarket import fixture_numbers, valid_number
+from smsconform.conformance.clients.base import valid_number
 from smsconform.conformance.receiver import CallbackReceiver
 
 from .test_callbacks import Clock, path_violation
@@ -60,7 +60,7 @@ def destinations(target: Any) -> list[str]:
     """Valid numbers and the target's outcome fixtures, so that every path of a machine can be taken."""
     out = [valid_number(target, i) for i in range(3)]
     for name in OUTCOMES:
-        out += fixture_numbers(target, name)[:1]
+        out += target.fixtures.numbers_of(name)[:1]
     return out
 
 

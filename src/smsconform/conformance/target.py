@@ -53,15 +53,21 @@ class Fixtures:
     def account(self, name: str, dialect: str) -> dict[str, str] | None:
         return self.accounts.get(name, {}).get(dialect)
 
-    def number(self, name: str) -> str | None:
+    def numbers_of(self, name: str) -> list[str]:
+        """A fixture's numbers as strings; a profile entry may be a string, a ``{number: ...}`` mapping or a list."""
         value = self.numbers.get(name)
-        if isinstance(value, list):
-            return str(value[0]) if value else None
-        return None if value is None else str(value)
+        items = value if isinstance(value, list) else ([] if value is None else [value])
+        out = []
+        for item in items:
+            if isinstance(item, dict):
+                item = item.get("number")
+            if item is not None:
+                out.append(str(item))
+        return out
 
-    def valid_numbers(self) -> list[str]:
-        value = self.numbers.get("valid", [])
-        return [str(v) for v in (value if isinstance(value, list) else [value])]
+    def number(self, name: str) -> str | None:
+        found = self.numbers_of(name)
+        return found[0] if found else None
 
 
 @dataclass(frozen=True)

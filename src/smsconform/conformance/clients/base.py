@@ -50,6 +50,17 @@ class DialectClient:
         if not self.spec.offers(operation):
             raise NotExercised(f"the target does not offer {self.dialect}.{operation}")
 
+    def number(self, index: int = 0) -> str:
+        return valid_number(self.target, index)
+
+
+def valid_number(target: Target, index: int = 0) -> str:
+    """The profile's valid numbers in turn (fixtures.numbers.valid), or NotExercised without any."""
+    valid = target.fixtures.numbers_of("valid")
+    if not valid:
+        raise NotExercised("the target profile lists no valid numbers (fixtures.numbers.valid)")
+    return valid[index % len(valid)]
+
 
 class HttpDialectClient(DialectClient):
     def __init__(self, target: Target) -> None:

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exchange import Exchange
-from .base import HttpDialectClient, NotExercised, Result
-from .speedmarket import valid_number
+from .base import HttpDialectClient, NotExercised, Result, valid_number
 
 TEST_TEXT = "smsconform teste de conformidade"
 PATH = "/webhook/api-sms"

@@ -31,12 +31,6 @@ class MensagemClient(HttpDialectClient):
         query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in merged.items() if v is not None)
         return self.send(operation, "GET", f"{self.spec.base_url}/sms/{operation}?{query}")
 
-    def number(self, index: int = 0) -> str:
-        valid = self.target.fixtures.valid_numbers()
-        if not valid:
-            raise NotExercised("the target profile lists no valid numbers (fixtures.numbers.valid)")
-        return valid[index % len(valid)]
-
     def valid_request(self, operation: str) -> dict[str, Any]:
         if operation == "send":
             return {"n": self.number(), "m": TEST_TEXT}

@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 from ..exchange import Exchange
 from .base import HttpDialectClient, NotExercised, Result
-from .speedmarket import valid_number
 
 TEST_TEXT = "smsconform teste de conformidade"
 PATH = "/painel/api.ashx"
@@ -128,9 +127,6 @@ class PainelClient(HttpDialectClient):
         return Result(f"HTTP {exchange.status}", text[:200], None)
 
     # -- valid requests -------------------------------------------------------------------------------
-    def number(self, index: int = 0) -> str:
-        return valid_number(self.target, index)
-
     def schedule(self, days: float = 30) -> dict[str, str]:
         """jobdate/jobtime well in the future (DD/MM/YYYY and HH:MM, 002 § Agendamento de campanha)."""
         when = datetime.fromtimestamp(self.target_now(), BRT) + timedelta(days=days)

@@ -405,12 +405,6 @@ class SmppClient(DialectClient):
         yield from self._sessions
 
     # -- the families' shared vocabulary --------------------------------------------------------------
-    def number(self, index: int = 0) -> str:
-        valid = self.target.fixtures.valid_numbers()
-        if not valid:
-            raise NotExercised("the target profile lists no valid numbers (fixtures.numbers.valid)")
-        return valid[index % len(valid)]
-
     def valid_request(self, operation: str) -> dict[str, Any]:
         if operation == "bind":
             return {}

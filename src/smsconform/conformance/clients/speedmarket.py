@@ -42,26 +42,6 @@ class Sent:
     exchange: Exchange
 
 
-def fixture_numbers(target: Any, name: str) -> list[str]:
-    """A fixture's numbers as strings; a profile entry may be a string, a ``{number: ...}`` mapping or a list."""
-    value = target.fixtures.numbers.get(name)
-    items = value if isinstance(value, list) else ([] if value is None else [value])
-    out = []
-    for item in items:
-        if isinstance(item, dict):
-            item = item.get("number")
-        if item is not None:
-            out.append(str(item))
-    return out
-
-
-def valid_number(target: Any, index: int = 0) -> str:
-    valid = fixture_numbers(target, "valid")
-    if not valid:
-        raise NotExercised("the target profile lists no valid numbers (fixtures.numbers.valid)")
-    return valid[index % len(valid)]
-
-
 def _int(value: Any) -> int | None:
     """``credit`` is a string in the document and a number in a captured answer: both read as integers."""
     if isinstance(value, bool) or value is None:
@@ -137,9 +117,6 @@ class SpeedmarketClient(HttpDialectClient):
             return None
 
     # -- valid requests -------------------------------------------------------------------------------
-    def number(self, index: int = 0) -> str:
-        return valid_number(self.target, index)
-
     def now(self) -> datetime:
         """The target's clock (its control API when it has one), in Brasília time as the service prints."""
         control = self.target.time.control_url

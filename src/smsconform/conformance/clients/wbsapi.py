@@ -246,12 +246,6 @@ class WbsapiClient(DialectClient):
         return Result(line.code, line.text, success)
 
     # -- valid requests -------------------------------------------------------------------------------
-    def number(self, index: int = 0) -> str:
-        valid = self.target.fixtures.valid_numbers()
-        if not valid:
-            raise NotExercised("the target profile lists no valid numbers (fixtures.numbers.valid)")
-        return valid[index % len(valid)]
-
     def valid_request(self, operation: str) -> dict[str, Any]:
         if operation == "sendUnique":
             return {"Telefone": self.number(), "Mensagem": TEST_TEXT}
