@@ -28,6 +28,13 @@ class CodeBook:
     def code(self, operation: str, code: str) -> Code:
         return self.catalog.code(self.dialect, operation, code)
 
+    def bounds(self, limit_id: str) -> tuple[int, int]:
+        """A limit's (min, max) from limits.yaml: the emulator has no bounds of its own."""
+        limit = self.catalog.limit(limit_id)
+        if limit.min is None or limit.max is None:
+            raise KeyError(f"limits.yaml {limit_id} needs both min and max")
+        return int(limit.min), int(limit.max)
+
     def limit(self, operation: str, param: str, unit: str | None = None) -> Limit | None:
         for lim in self.catalog.limits:
             if (lim.dialect == self.dialect and operation in lim.operations and lim.param == param

@@ -136,14 +136,13 @@ class Speedmarket:
         self.core = core
         self.codes = CodeBook(core.contracts.catalog, NAME)
         self.inbox = Inbox(core)
-        self.methods: dict[str, Callable[[Principal, dict[str, Any], Any], dict[str, Any]]] = {
+        self.methods: dict[str, Callable[[Principal, dict[str, Any], Any], dict[str, Any] | Response]] = {
             "send-single": self.send_single, "send-multiple": self.send_multiple, "mt_id": self.mt_id,
             "mt_date": self.mt_date, "mo_new": self.mo_new, "mo": self.mo, "balance": self.balance,
         }
         catalog = core.contracts.catalog
         self._message_limit = catalog.limit("speedmarket.send-multiple.messages")
-        if self._message_limit.min is None or self._message_limit.max is None:
-            raise KeyError("limits.yaml speedmarket.send-multiple.messages needs both min and max")
+        self.codes.bounds(self._message_limit.name)  # both bounds must be in limits.yaml: refuse to start without
         self._type_limit = catalog.limit("speedmarket.send-single.type")
         self._type_low = int(self._type_limit.min) if self._type_limit.min is not None else min(KIND_BY_TYPE)
         self._type_high = int(self._type_limit.max) if self._type_limit.max is not None else max(KIND_BY_TYPE)
@@ -370,14 +369,14 @@ class Speedmarket:
         return {"success": success, "responseCode": wire, "responseDescription": text, "credit": str(result.cost),
                 "balance": str(self._balance_of(who, item.kind)), "id": str(result.id)}
 
-    def send_multiple(self, who: Principal, params: dict[str, Any], body: Any) -> dict[str, Any]:
+    def send_multiple(self, who: Principal, params: dict[str, Any], body: Any) -> Response:
         if isinstance(body, list):
             body = {"messages": body}
         raw = body.get("messages") if isinstance(body, dict) else None
         messages = raw if isinstance(raw, list) else []
         defaults = body.get("defaultValues") if isinstance(body, dict) else None
         defaults = defaults if isinstance(defaults, dict) else {}
-        low, high = int(self._message_limit.min), int(self._message_limit.max)  # both checked in __init__
+        low, high = int(self._message_limit.min), int(self._message_limit.max)  # type: ignore[arg-type]
         kind = KIND_BY_TYPE.get(_as_int(defaults.get("type")) or 0, "long")
         if len(messages) < low or len(messages) > high:
             reason = self._limit_reason("send-multiple", self._message_limit.below_code if len(messages) < low
@@ -410,6 +409,7 @@ class Speedmarket:
         rows: list[str] = []
         credit = ok = 0
         templates: dict[str, tuple[str, str, str]] = {}
+        refused: dict[str, str] = {}
         for result in results:
             if isinstance(result, Accepted):
                 reason = self._result_code(result)
@@ -419,7 +419,7 @@ class Speedmarket:
                 ok += 1
             else:
                 reason = result.reason if result is not None else "processing_error"
-                rows.append(self._refused_row(reason))
+                rows.append(refused.get(reason) or refused.setdefault(reason, self._refused_row(reason)))
         wire, text, success = self.code("send-multiple", "batch_processed")
         balance_kind = items[0].kind if items else kind
         head = json_text({"success": success, "responseCode": wire, "responseDescription": text, "credit": str(credit),

@@ -381,7 +381,7 @@ class Wbsapi:
 
     @cached_property
     def _idexterno_range(self) -> tuple[int, int]:
-        return self._bounds("wbsapi.sendUnique.IdExterno")
+        return self.codes.bounds("wbsapi.sendUnique.IdExterno")
 
     @cached_property
     def _text_limits(self) -> dict[str, int]:
@@ -456,7 +456,7 @@ class Wbsapi:
         1..1000; one answer line per record in input order (mensagem#mult_answer), or one request line."""
         who = self._who(params)
         records = [r for r in (params.get("Conteudo") or "").split(";") if r.strip()]
-        low, high = self._bounds("wbsapi.sendMultiple.records")
+        low, high = self.codes.bounds("wbsapi.sendMultiple.records")
         if len(records) < low:
             raise Refused("too_few_numbers", str(len(records)))
         if len(records) > high:
@@ -540,17 +540,10 @@ class Wbsapi:
         return "\n".join(lines)
 
     # -- status and cancel ----------------------------------------------------------------------------
-    def _bounds(self, limit_id: str) -> tuple[int, int]:
-        """A limit's (min, max) from limits.yaml: the emulator has no bounds of its own."""
-        limit = self.codes.catalog.limit(limit_id)
-        if limit.min is None or limit.max is None:
-            raise KeyError(f"limits.yaml {limit_id} needs both min and max")
-        return int(limit.min), int(limit.max)
-
     def _hashes(self, operation: str, params: Params) -> list[str]:
         """Up to 1000 MD5 protocols joined by ";" (wbsapi#hash_list); anything else is 86 LAYOUT INESPERADO."""
         hashes = [h.strip().lower() for h in (params.get("Hash") or "").split(";") if h.strip()]
-        _, high = self._bounds(f"wbsapi.{operation}.hashes")
+        _, high = self.codes.bounds(f"wbsapi.{operation}.hashes")
         if not hashes or len(hashes) > high or not all(_HASH.match(h) for h in hashes):
             raise Refused("bad_layout", "Hash")
         return hashes
