@@ -22,6 +22,7 @@ from ..contracts import DIALECTS, Contracts, load_contracts
 from .clients.base import NotExercised
 from .exchange import RECORDED
 from .flows import OBSERVED
+from .judge import DEVIATIONS, set_strict
 from .target import ProfileError, Target, load_profile
 
 settings.register_profile("ci", max_examples=25, derandomize=True, deadline=None, print_blob=True,
@@ -38,6 +39,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="target profile (a TOML file) or 'emulator' (the embedded emulator, default)")
     group.addoption("--dialect", action="append", default=[], choices=DIALECTS,
                     help="only this dialect (repeatable); default: every dialect the target offers")
+    group.addoption("--strict-rules", action="store_true", default=False, dest="sms_strict",
+                    help="judge inferred rules too: a deviation from one fails the run (default: reported)")
     group.addoption("--hypothesis-home", default=None,
                     help="directory for hypothesis's caches and examples (default: .hypothesis/ here)")
 
@@ -47,6 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "dialect(name): the interface this test speaks")
     if not config.getoption("hypothesis_profile", None):
         settings.load_profile("ci")
+    set_strict(config.getoption("sms_strict", False))
     if config.getoption("hypothesis_home", None):
         set_hypothesis_home_dir(config.getoption("hypothesis_home"))
 
@@ -76,6 +80,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
             properties.append(("dialect", marker.args[0]))
         if OBSERVED:
             properties.append(("transitions", json.dumps(OBSERVED)))
+        if DEVIATIONS:
+            properties.append(("deviations", json.dumps(DEVIATIONS, ensure_ascii=False)))
         if report.failed:
             secrets = getattr(item.config, "_sms_secrets", [])
             evidence = [e.evidence(secrets) for e in RECORDED[-5:]]
@@ -89,6 +95,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     RECORDED.clear()
     OBSERVED.clear()
+    DEVIATIONS.clear()
 
 
 @pytest.fixture(scope="session")

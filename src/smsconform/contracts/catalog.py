@@ -53,6 +53,13 @@ class Code(Rule):
     semantic: str
     trigger: dict[str, Any] | None
     note: str | None = None
+    text_basis_raw: str | None = None        # the text's own basis, where it differs from the code's
+    text_reason: str | None = None           # why the text is inferred
+
+    @property
+    def text_basis(self) -> str:
+        """The basis of the text alone: the code's own unless the entry says otherwise."""
+        return self.text_basis_raw or self.basis
 
     @property
     def wire(self) -> str:
@@ -303,6 +310,8 @@ def _add_codes(catalog: Catalog, entry: dict[str, Any]) -> None:
                 semantic=raw["reason"],
                 trigger=raw.get("trigger"),
                 note=raw.get("note"),
+                text_basis_raw=raw.get("text_basis"),
+                text_reason=raw.get("text_reason_inferred"),
             )
         )
 

@@ -19,6 +19,7 @@ import pytest
 from ..conformance.plugin import NOT_EXERCISED
 
 PASSED, FAILED, NOT_EXERCISED_STATUS = "passed", "failed", "not exercised"
+DEVIATION = "deviation"  # a rule status: an inferred check did not hold (reported, never judged)
 MAX_MESSAGE = 6000
 
 
@@ -37,6 +38,7 @@ class TestRecord:
     details: str | None = None          # the failure's report, shortened
     phase: str | None = None            # the phase that failed (setup, call, teardown)
     transitions: list[list[str]] = field(default_factory=list)  # observed machine edges, if a test reports them
+    deviations: list[dict[str, Any]] = field(default_factory=list)  # inferred checks that did not hold (judge.py)
 
     __test__ = False  # not a test class, for pytest's collector
 
@@ -134,6 +136,8 @@ class Collector:
                 record.dialect = str(value)
             elif name == "evidence":
                 record.evidence = [e for e in _json(value, []) if isinstance(e, dict)]
+            elif name == "deviations":
+                record.deviations = [d for d in _json(value, []) if isinstance(d, dict) and "rule" in d]
             elif name == "transitions":
                 record.transitions = [list(map(str, t)) for t in _json(value, []) if isinstance(t, (list, tuple))]
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from ..contracts import DIALECTS, Contracts, Rule
-from .collect import FAILED, NOT_EXERCISED_STATUS, PASSED, Collector, TestRecord
+from .collect import DEVIATION, FAILED, NOT_EXERCISED_STATUS, PASSED, Collector, TestRecord
 from .families import FAMILIES, family_of_test, rule_dialect, rule_family
 from .identity import TargetInfo, contract_identity
 
@@ -44,11 +44,22 @@ def _test_dialect(record: TestRecord) -> str | None:
     return record.dialect or next((d for d in map(rule_dialect, record.rules) if d), None)
 
 
-def _rules(contracts: Contracts, by_rule: dict[str, list[TestRecord]], selected: set[str]) -> list[dict[str, Any]]:
+def _deviations(records: Iterable[TestRecord]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        for deviation in record.deviations:
+            out[str(deviation["rule"])].append({**deviation, "nodeid": record.nodeid})
+    return out
+
+
+def _rules(contracts: Contracts, by_rule: dict[str, list[TestRecord]], selected: set[str],
+           deviations: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     out = []
     for rule in contracts.catalog.rules():
         tests = by_rule.get(rule.id, [])
         status = _rule_status(tests)
+        if status != FAILED and deviations.get(rule.id):
+            status = DEVIATION
         entry: dict[str, Any] = {
             "id": rule.id, "kind": rule.kind, "family": rule_family(rule.id), "dialect": rule.dialect,
             "status": status, "basis": rule.basis, "source": _source(rule),
@@ -67,6 +78,8 @@ def _rules(contracts: Contracts, by_rule: dict[str, list[TestRecord]], selected:
             entry["not_exercised"] = reasons
         if status == FAILED:
             entry["failures"] = [t.nodeid for t in tests if t.outcome == FAILED]
+        if deviations.get(rule.id):
+            entry["deviations"] = deviations[rule.id]
         out.append(entry)
     return out
 
@@ -139,7 +152,8 @@ def build(collector: Collector, contracts: Contracts, target: TargetInfo, run: d
         for rule_id in dict.fromkeys(record.rules):
             by_rule[rule_id].append(record)
     selected = set(run.get("dialects") or ())
-    rules = _rules(contracts, by_rule, selected)
+    deviations = _deviations(records)
+    rules = _rules(contracts, by_rule, selected, deviations)
     catalog_ids = {r["id"] for r in rules}
     counts = collector.counts()
     certified = (counts[FAILED] == 0 and not collector.collect_errors and counts[PASSED] > 0
@@ -154,7 +168,8 @@ def build(collector: Collector, contracts: Contracts, target: TargetInfo, run: d
                 "duration_s": round(ended - collector.started, 3), "pytest_exit_status": collector.exit_status},
         "summary": {
             "tests": {**counts, "total": len(records)},
-            "rules": {s: sum(1 for r in rules if r["status"] == s) for s in (PASSED, FAILED, NOT_EXERCISED_STATUS)}
+            "rules": {s: sum(1 for r in rules if r["status"] == s)
+                      for s in (PASSED, FAILED, DEVIATION, NOT_EXERCISED_STATUS)}
             | {"total": len(rules)},
             "collection_errors": len(collector.collect_errors),
         },
@@ -163,6 +178,7 @@ def build(collector: Collector, contracts: Contracts, target: TargetInfo, run: d
         "rules": rules,
         "other_rules": sorted({r for rec in records for r in rec.rules} - catalog_ids),
         "failures": [_failure(r, contracts) for r in records if r.outcome == FAILED],
+        "deviations": [d for ds in deviations.values() for d in ds],
         "collection_errors": [{"nodeid": e.nodeid, "message": e.message} for e in collector.collect_errors],
         "tests": [{"nodeid": r.nodeid, "outcome": r.outcome, "duration_s": round(r.duration, 4),
                    "dialect": _test_dialect(r), "family": family_of_test(r.module, r.rules), "rules": r.rules,
