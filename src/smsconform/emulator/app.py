@@ -16,6 +16,7 @@ from .http import MAX_BODY, Request, Response
 log = logging.getLogger("smsconform.emulator")
 
 JOURNAL_BYTES = 4000
+UNJOURNALED = frozenset({"control", "console"})  # steering and looking are not exchanges with a provider
 SECRET_PARAMS = frozenset({"password", "pwd", "u", "user", "lgn", "identificacao", "token"})
 
 
@@ -40,7 +41,7 @@ class Fault:
     remaining: int | None = None  # how many more times; None = until cleared
 
     def applies(self, request: Request, rng: random.Random) -> bool:
-        if request.path.startswith("/_emulator"):
+        if request.path.startswith(("/_emulator", "/_console")):
             return False
         if self.path and not request.path.startswith(self.path):
             return False
@@ -77,6 +78,7 @@ class EmulatorApp:
     journal: deque = field(default_factory=lambda: deque(maxlen=10000))
     faults: list[Fault] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(2738))
+    closing: bool = False   # the server is stopping: long-lived streams (console events) end
     _last_tick: float = 0.0
     _last_request: float = 0.0
     _journal_seq: int = 0
@@ -117,7 +119,7 @@ class EmulatorApp:
             elif dialect is not None:
                 try:
                     wall = time.monotonic()
-                    if wall - self._last_tick > 0.05 and name != "control":
+                    if wall - self._last_tick > 0.05 and name not in UNJOURNALED:
                         self._last_tick = wall
                         self.core.tick(settle=False)  # readers settle what they read (Core.settle)
                     outcome = Outcome(dialect.handle(request))
@@ -126,7 +128,7 @@ class EmulatorApp:
                     outcome = Outcome(dialect.failure(request))
             if fault is not None:
                 outcome.delay = fault.ms / 1000
-        if name != "control":
+        if name not in UNJOURNALED:
             self._record(request, name, outcome, time.perf_counter() - started)
         return outcome
 
@@ -138,6 +140,11 @@ class EmulatorApp:
         response = outcome.response
         kept = (response.status, response.body[:JOURNAL_BYTES], outcome.drop)
         self.journal.append((self._journal_seq, self.core.now(), dialect, request, kept, took))
+
+    @property
+    def journal_seq(self) -> int:
+        """How many exchanges were journaled so far (it only grows; the console's live view watches it)."""
+        return self._journal_seq
 
     def journal_entries(self) -> list[dict[str, Any]]:
         out = []

@@ -38,7 +38,7 @@ class CallbackSender:
             return 0
         semaphore = asyncio.Semaphore(self.concurrency)
 
-        async def deliver(item: dict[str, Any]) -> tuple[int, str | None]:
+        async def deliver(item: dict[str, Any]) -> tuple[int, str | None, str | None]:
             async with semaphore:
                 try:
                     if item["method"] == "POST":
@@ -46,15 +46,16 @@ class CallbackSender:
                     else:
                         response = await client.get(item["url"])
                 except httpx.HTTPError as exc:
-                    return item["id"], f"{type(exc).__name__}: {exc}"
+                    return item["id"], f"{type(exc).__name__}: {exc}", None
+                answer = f"HTTP {response.status_code} {response.text[:200]}".rstrip()
                 if 200 <= response.status_code < 300:
-                    return item["id"], None
-                return item["id"], f"HTTP {response.status_code}"
+                    return item["id"], None, answer
+                return item["id"], f"HTTP {response.status_code}", answer
 
         # due_callbacks holds back a message's later callbacks while an earlier one is pending: each
         # message's callbacks are delivered one at a time, in order, and different messages' concurrently.
-        for callback_id, error in await asyncio.gather(*(deliver(i) for i in due)):
-            self.core.callback_done(callback_id, error)
+        for callback_id, error, answer in await asyncio.gather(*(deliver(i) for i in due)):
+            self.core.callback_done(callback_id, error, answer)
         return len(due)
 
 
@@ -155,6 +156,7 @@ class Emulator:
         asyncio.run(self.serve())
 
     def stop(self) -> None:
+        self.app.closing = True
         if self._server is not None:
             self._server.should_exit = True
 

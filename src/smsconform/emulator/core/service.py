@@ -39,6 +39,11 @@ NUMBER_OUTCOMES = {
     "outcome_error": m.ERROR,
     "outcome_invalid": m.INVALID,
 }
+# What the control API lets a number's messages end in (POST /_emulator/outcomes).
+OUTCOMES = tuple(sorted({m.DELIVERED, m.UNDELIVERED, "no_dlr", "delayed", m.EXPIRED, m.ERROR, m.INVALID}))
+# Every core state, in lifecycle order (DEVELOPERS.md): what a message can be in.
+STATES = (m.WAITING, m.QUEUED, m.HELD, m.PAUSED, m.SENT, m.DELIVERED, m.UNDELIVERED, m.EXPIRED, m.ERROR,
+          m.INVALID, m.REJECTED, m.BLOCKED, m.CANCELLED)
 FALLBACK_OPERATORS = ("55320", "55321", "55323", "55331")
 # A read whose condition names what settling changes must see every unobserved message settled first.
 _READS_LIFECYCLE = re.compile(r"\b(state|next_at|history|outcome)\b")
@@ -287,9 +292,8 @@ class Core:
         return pools
 
     def set_outcome(self, number: str, outcome: str) -> None:
-        allowed = {m.DELIVERED, m.UNDELIVERED, "no_dlr", "delayed", m.EXPIRED, m.ERROR, m.INVALID}
-        if outcome not in allowed:
-            raise ValueError(f"outcome must be one of {', '.join(sorted(allowed))}")
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
         self._outcomes = None
         self.settle()  # a message already past queued on the clock keeps the outcome it had
         with self.store.transaction() as db:
@@ -317,11 +321,12 @@ class Core:
         """The message ids a list of protocols names (None where a protocol names none of ours)."""
         return [self.protocols.decode(h) for h in hashes]
 
-    def messages(self, where: str = "1=1", params: Sequence[Any] = (), limit: int = 10000) -> list[Message]:
+    def messages(self, where: str = "1=1", params: Sequence[Any] = (), limit: int = 10000, *,
+                 newest_first: bool = False) -> list[Message]:
         """The messages a condition selects, each settled first: only those read, unless the condition reads
         what settling changes (state, next_at, history), when every unobserved message is settled first."""
         self.tick(settle=False)
-        query = f"SELECT {{}} FROM messages WHERE {where} ORDER BY id LIMIT ?"
+        query = f"SELECT {{}} FROM messages WHERE {where} ORDER BY id {'DESC' if newest_first else ''} LIMIT ?"
         if _READS_LIFECYCLE.search(where):
             self.settle()
         else:
@@ -554,16 +559,20 @@ class Core:
             (self.now(), time.time(), limit)).fetchall()
         return [dict(r) for r in rows]
 
-    def callback_done(self, callback_id: int, error: str | None) -> None:
+    def callback_done(self, callback_id: int, error: str | None, answer: str | None = None) -> None:
         """Record one delivery attempt; a failure is retried with back-off until it gives up.
 
         The back-off runs on wall time, not the virtual clock: a receiver that is down is a real-world
-        fact, and a frozen clock must not hold its retries back forever.
+        fact, and a frozen clock must not hold its retries back forever. Every attempt is kept, with the
+        receiver's answer, so a developer can see why a callback was retried.
         """
         with self.store.transaction() as db:
             row = db.execute("SELECT attempts FROM outbox WHERE id = ?", (callback_id,)).fetchone()
             if row is None:
                 return
+            db.execute("INSERT INTO callback_attempts (callback_id, at, wall, answer, error) VALUES (?, ?, ?, ?, ?)",
+                       (callback_id, self.now(), time.time(), (answer or "")[:500] or None,
+                        error[:500] if error else None))
             attempts = row[0] + 1
             if error is None:
                 db.execute("UPDATE outbox SET attempts = ?, next_at = NULL, delivered_at = ?, last_error = NULL"

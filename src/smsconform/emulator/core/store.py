@@ -81,6 +81,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     delivered_at REAL, last_error TEXT);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_at) WHERE next_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS outbox_message ON outbox (message_id) WHERE next_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS callback_attempts (  -- one row per delivery attempt of an outbox callback
+    callback_id INTEGER NOT NULL, at REAL NOT NULL, wall REAL NOT NULL, answer TEXT, error TEXT);
+CREATE INDEX IF NOT EXISTS callback_attempts_callback ON callback_attempts (callback_id);
 CREATE TABLE IF NOT EXISTS rate_marks (client_id INTEGER NOT NULL, action TEXT NOT NULL, at REAL NOT NULL,
     PRIMARY KEY (client_id, action));
 """

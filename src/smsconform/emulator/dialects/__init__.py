@@ -9,4 +9,6 @@ MODULES = ("control", "mensagem", "speedmarket", "painel", "wbsapi", "fcati")
 
 
 def build_all(app: Any) -> list[Any]:
-    return [import_module(f"{__name__}.{name}").build(app) for name in MODULES]
+    from ..console import build as console  # the web console: a client of the control API, on the same port
+
+    return [import_module(f"{__name__}.{name}").build(app) for name in MODULES] + [console(app)]

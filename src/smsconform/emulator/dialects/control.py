@@ -9,12 +9,15 @@ import json
 from datetime import datetime
 from typing import Any, Callable
 
+from ...contracts import DIALECTS
 from ..app import Fault
 from ..core import Refused
 from ..core.clock import BRT, local
 from ..http import Request, Response
+from .inspect import Inspector
 
 PREFIX = "/_emulator"
+FAULT_KINDS = ("latency", "http500", "drop")
 
 
 def _iso(moment: float) -> str:
@@ -38,6 +41,7 @@ class Control:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.core = app.core
+        self.inspector = Inspector(app)
         self.routes: dict[tuple[str, str], Callable[[Request, dict[str, Any]], Any]] = {
             ("POST", "/reset"): self.reset,
             ("GET", "/health"): lambda r, b: {"ok": True},
@@ -53,6 +57,12 @@ class Control:
             ("GET", "/journal"): self.journal,
             ("DELETE", "/journal"): self.clear_journal,
             ("GET", "/messages"): self.messages,
+            ("GET", "/messages/page"): lambda r, b: self.inspector.page(r),
+            ("GET", "/message"): lambda r, b: self.inspector.message(r),
+            ("GET", "/conversation"): lambda r, b: self.inspector.conversation(r),
+            ("GET", "/version"): lambda r, b: self.inspector.version(),
+            ("GET", "/outcomes/list"): self.outcomes,
+            ("GET", "/vocabulary"): self.vocabulary,
             ("GET", "/faults"): lambda r, b: [vars(f) for f in self.app.faults],
             ("POST", "/faults"): self.add_fault,
             ("DELETE", "/faults"): self.clear_faults,
@@ -82,6 +92,8 @@ class Control:
             return Response.json({"error": f"malformed JSON: {exc}"}, 400)
         except Refused as refusal:
             return Response.json({"error": refusal.reason, "detail": refusal.detail}, 409)
+        except LookupError as exc:
+            return Response.json({"error": str(exc)}, 404)
         return Response.json(result)
 
     # -- handlers -------------------------------------------------------------------------------------
@@ -146,6 +158,17 @@ class Control:
         self.core.set_outcome(str(body["number"]), str(body["outcome"]))
         return {"number": body["number"], "outcome": body["outcome"]}
 
+    def vocabulary(self, request: Request, body: dict[str, Any]) -> Any:
+        """The names the other routes take: message states, outcomes, dialects and fault kinds."""
+        from ..core.service import OUTCOMES, STATES
+
+        return {"states": list(STATES), "outcomes": list(OUTCOMES), "fault_kinds": list(FAULT_KINDS),
+                "dialects": list(DIALECTS)}
+
+    def outcomes(self, request: Request, body: dict[str, Any]) -> Any:
+        rows = self.core.store.db.execute("SELECT number, outcome FROM outcomes ORDER BY number").fetchall()
+        return [{"number": r[0], "outcome": r[1]} for r in rows]
+
     def mo(self, request: Request, body: dict[str, Any]) -> Any:
         who = self._fixture_or_login(body)
         mo_id = self.core.inject_mo(who.client_id, str(body["number"]), str(body["text"]),
@@ -208,7 +231,7 @@ class Control:
 
     def add_fault(self, request: Request, body: dict[str, Any]) -> Any:
         kind = body.get("kind")
-        if kind not in ("latency", "http500", "drop"):
+        if kind not in FAULT_KINDS:
             raise BadRequest("kind must be latency, http500 or drop")
         rate = float(body.get("rate", 1.0))
         if not 0 <= rate <= 1:
