@@ -17,6 +17,7 @@ import uvicorn
 from .app import EmulatorApp
 from .asgi import ASGIAdapter
 from .core import Core
+from .core.service import SETTLE_CHUNK
 
 log = logging.getLogger("smsconform.emulator")
 
@@ -59,11 +60,10 @@ class CallbackSender:
         return len(due)
 
 
-# Lazy messages (Core.settle) are brought up to the clock in chunks of about SETTLE_CHUNK messages once no
-# request came for IDLE_SECONDS: a chunk takes a few milliseconds, so a request arriving meanwhile waits
-# at most that.
+# Lazy messages (Core.settle) are brought up to the clock in chunks of about SETTLE_CHUNK messages, one a
+# loop turn, after a clock move (Core.backlog) and whenever no request came for IDLE_SECONDS: a chunk takes
+# a few milliseconds, so a request arriving meanwhile waits at most that.
 IDLE_SECONDS = 0.25
-SETTLE_CHUNK = 5000
 
 
 @dataclass
@@ -98,8 +98,9 @@ class Emulator:
                 try:
                     self.core.tick(settle=False)
                     busy = await sender.run_once(client)
-                    if self.app.idle_for() > IDLE_SECONDS:
+                    if self.core.backlog or self.app.idle_for() > IDLE_SECONDS:
                         settled = self.core.settle(limit=SETTLE_CHUNK)
+                        self.core.backlog = self.core.backlog and bool(settled)
                 except Exception:  # keep serving; the failure is logged, the work retried next turn
                     log.exception("background work failed")
                     busy = 0

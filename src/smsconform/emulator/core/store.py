@@ -103,6 +103,9 @@ DROP TABLE legacy_messages;
 """
 
 
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
+
+
 class Store:
     """One SQLite connection, shared by the server's event loop and the mocks behind a lock."""
 
@@ -116,6 +119,9 @@ class Store:
         self._depth = 0
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=OFF")
+        # A checkpoint truncates the write-ahead log to this size: after a burst of millions it shrinks back
+        # instead of staying as large as the burst made it.
+        self.db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         self.db.execute("PRAGMA foreign_keys=OFF")
         self.db.execute("PRAGMA cache_size=-65536")
         legacy = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").fetchone()
