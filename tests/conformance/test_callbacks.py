@@ -89,7 +89,7 @@ class Clock:
                            and o.get("delivered_at") is None and o.get("next_at") is not None
                            and float(o["next_at"]) <= now]
                 if not pending:
-                    return
+                    return  # delivered means answered by the receiver: nothing due is still on its way
                 time.sleep(0.02)
         receiver.settle(quiet=0.15, timeout=3)
 

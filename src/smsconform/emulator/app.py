@@ -79,6 +79,8 @@ class EmulatorApp:
     faults: list[Fault] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(2738))
     closing: bool = False   # the server is stopping: long-lived streams (console events) end
+    # Set by the server: delivers every callback due now (bounded); a clock move awaits it before answering.
+    deliver_due: Any = None
     _last_tick: float = 0.0
     _last_request: float = 0.0
     _journal_seq: int = 0

@@ -11,6 +11,7 @@ from .app import EmulatorApp
 from .http import MAX_BODY, Request, Response
 
 EVENTS_PATH = "/_emulator/events"
+CLOCK_PATH = "/_emulator/clock"
 EVENTS_POLL = 0.2          # how often a stream looks for a change (seconds)
 EVENTS_KEEPALIVE = 15.0    # a comment line this often keeps proxies and browsers from closing the stream
 EVENTS_LIFETIME = 300.0    # then the stream ends; EventSource reconnects by itself
@@ -52,6 +53,9 @@ class ASGIAdapter:
             await self._events(request, receive, send)
             return
         outcome = self.app.handle(request)
+        if request.method == "POST" and request.path.rstrip("/") == CLOCK_PATH and outcome.response.status == 200 \
+                and self.app.deliver_due is not None:
+            await self.app.deliver_due()  # the callbacks a move made due have arrived when it answers
         if outcome.delay:
             await asyncio.sleep(outcome.delay)
         if outcome.drop:

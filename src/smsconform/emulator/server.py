@@ -32,8 +32,15 @@ class CallbackSender:
     def __init__(self, core: Core, concurrency: int = 16) -> None:
         self.core = core
         self.concurrency = concurrency
+        self._round = asyncio.Lock()
 
     async def run_once(self, client: httpx.AsyncClient) -> int:
+        # The background loop and a clock move's delivery both call this: one round at a time, so no
+        # callback is picked twice.
+        async with self._round:
+            return await self._round_once(client)
+
+    async def _round_once(self, client: httpx.AsyncClient) -> int:
         due = self.core.due_callbacks(limit=self.concurrency * 4)
         if not due:
             return 0
@@ -64,6 +71,9 @@ class CallbackSender:
 # loop turn, after a clock move (Core.backlog) and whenever no request came for IDLE_SECONDS: a chunk takes
 # a few milliseconds, so a request arriving meanwhile waits at most that.
 IDLE_SECONDS = 0.25
+# A clock move answers once the callbacks it made due are delivered, or after this long (a receiver that is
+# slow or down is retried later with back-off, as always).
+DELIVER_ON_MOVE_SECONDS = 5.0
 
 
 @dataclass
@@ -93,6 +103,15 @@ class Emulator:
     async def _background(self) -> None:
         sender = CallbackSender(self.core)
         async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
+
+            async def deliver_due(budget: float = DELIVER_ON_MOVE_SECONDS) -> None:
+                """Deliver what is due now, round after round (a delivered status can make the next one of
+                the same message due), for at most ``budget`` seconds."""
+                deadline = asyncio.get_running_loop().time() + budget
+                while await sender.run_once(client) and asyncio.get_running_loop().time() < deadline:
+                    pass
+
+            self.app.deliver_due = deliver_due
             while True:
                 settled = 0
                 try:
