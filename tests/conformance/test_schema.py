@@ -19,7 +19,6 @@ from functools import cache
 from typing import Any, Callable
 
 import pytest
-import requests
 import schemathesis
 from hypothesis import given
 from hypothesis import settings as hsettings
@@ -28,6 +27,7 @@ from schemathesis.checks import load_all_checks
 
 from smsconform.conformance.clients.base import NotExercised, valid_number
 from smsconform.conformance.exchange import RECORDED, Exchange
+from smsconform.conformance.no_redirects import NoRedirectSession
 from smsconform.contracts import HTTP_DIALECTS, load_contracts
 from smsconform.contracts.grammars import GrammarError, parse
 
@@ -191,8 +191,8 @@ def schemas(sms_target: Any) -> Callable[[str], Any]:
 
 @pytest.fixture(scope="module")
 def session() -> Any:
-    http = requests.Session()
-    http.trust_env = False
+    """requests for schemathesis, following no redirect: a redirect fails, naming its Location."""
+    http = NoRedirectSession()
     yield http
     http.close()
 
@@ -367,7 +367,7 @@ def test_operation_conforms_to_its_schema(schema_operation: Operation, mode: str
     def check(case: Any) -> None:
         if schema_operation.dialect == "fcati" and mode == "positive":
             _positive_fcati(case, sms_target)
-        response = case.call(session=session, timeout=30)
+        response = case.call(session=session, timeout=sms_target.http_timeout)
         _record(schema_operation.dialect, schema_operation.operation_id, response)
         case.validate_response(response, excluded_checks=excluded, additional_checks=CHECKS)
 
@@ -465,7 +465,7 @@ def test_links_hold_in_stateful_sequences(linked_dialect: str, sms_target: Any, 
             return super().step(input)
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            return {"session": session, "timeout": 30}
+            return {"session": session, "timeout": sms_target.http_timeout}
 
         def after_call(self, response: Any, case: Any) -> None:
             super().after_call(response, case)

@@ -119,6 +119,8 @@ def sms_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     except ProfileError as exc:
         raise pytest.UsageError(str(exc)) from None
     request.config._sms_secrets = target.secrets()  # type: ignore[attr-defined]
+    if target.strict:  # the profile's `strict = true`: judge inferred rules too, as --strict-rules does
+        set_strict(True)
     yield target
 
 

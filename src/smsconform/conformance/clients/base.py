@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from ..exchange import RECORDED, Exchange
+from ..no_redirects import refuse_redirect
 from ..target import Target
 
 
@@ -65,7 +66,7 @@ def valid_number(target: Target, index: int = 0) -> str:
 class HttpDialectClient(DialectClient):
     def __init__(self, target: Target) -> None:
         super().__init__(target)
-        self.http = httpx.Client(timeout=30.0, trust_env=False, follow_redirects=False)
+        self.http = httpx.Client(timeout=target.http_timeout, trust_env=False, follow_redirects=False)
 
     def close(self) -> None:
         self.http.close()
@@ -73,6 +74,8 @@ class HttpDialectClient(DialectClient):
     def send(self, operation: str, method: str, url: str, **kwargs: Any) -> Exchange:
         started = time.perf_counter()
         response = self.http.request(method, url, **kwargs)
+        if response.is_redirect:
+            refuse_redirect(url, response.status_code, response.headers.get("location"))
         request = response.request
         exchange = Exchange(
             dialect=self.dialect, operation=operation, method=method, url=str(request.url),
