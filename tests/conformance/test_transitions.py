@@ -483,7 +483,7 @@ def _run(flow: type[Flow], dialect: str, sms_clients: Any, sms_control: Any, sms
                                           "rx": receiver, "paths": registered, "ledger": ledger})
     whole_run = flow.rate_limited_balance and sms_control is None
     balance0 = client.balance() if whole_run else None
-    run_state_machine_as_test(bound, settings=profile_settings())
+    run_state_machine_as_test(bound, settings=profile_settings(real_time=sms_control is None))
     if whole_run:
         spent = balance0 - client.balance()
         assert spent == ledger.get("debited", 0), (
@@ -491,8 +491,14 @@ def _run(flow: type[Flow], dialect: str, sms_clients: Any, sms_control: Any, sms
             f"{ledger.get('debited', 0)} SMS parts")
 
 
-def profile_settings() -> settings:
+REAL_TIME_EXAMPLES = 8  # ci in real time: every example's waits are waited for real
+
+
+def profile_settings(real_time: bool = False) -> settings:
     """The active hypothesis profile (ci / thorough), adapted to a live target.
+
+    In real time (no control API) an example costs what its steps wait, for real: the ci profile then runs
+    REAL_TIME_EXAMPLES examples (thorough keeps its own count), so a sandbox run ends in minutes.
 
     Every step is a few requests to the target, so ci's quick profile takes short runs and thorough the
     default length. Examples are not independent: the target's clock, messages and credits persist from
@@ -502,7 +508,9 @@ def profile_settings() -> settings:
     active = settings()
     steps = min(active.stateful_step_count, max(10, active.max_examples // 2))
     phases = tuple(p for p in active.phases if p is not Phase.shrink)
-    return settings(active, stateful_step_count=steps, phases=phases)
+    examples = min(active.max_examples, REAL_TIME_EXAMPLES) if real_time and active.max_examples <= 100 \
+        else active.max_examples
+    return settings(active, stateful_step_count=steps, phases=phases, max_examples=examples)
 
 
 @pytest.mark.rules("machine:mensagem.message", "machine:mensagem.delivery", "code:mensagem.cacl.9")

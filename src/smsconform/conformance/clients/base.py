@@ -54,6 +54,11 @@ class DialectClient:
     def number(self, index: int = 0) -> str:
         return valid_number(self.target, index)
 
+    def balance_is_paced(self) -> bool:
+        """Whether reading the balance costs a rate-limit turn here (painel in real time): families then do
+        not read it around every request; the state machines read it once for a whole test."""
+        return False
+
 
 def valid_number(target: Target, index: int = 0) -> str:
     """The profile's valid numbers in turn (fixtures.numbers.valid), or NotExercised without any."""

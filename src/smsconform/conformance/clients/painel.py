@@ -62,6 +62,9 @@ class PainelClient(HttpDialectClient):
                 return 60.0 / max(calls, 1)
         return None
 
+    def balance_is_paced(self) -> bool:
+        return self.target.time.mode != "control" and self._rate_window("getbalance") is not None
+
     def target_now(self) -> float:
         control = self.target.time.control_url
         if self.target.time.mode == "control" and control:
