@@ -77,6 +77,7 @@ def test_a_hostile_target_gets_a_verdict_within_the_deadline(target, tmp_path: P
         assert any((t.get("reason") or "").startswith("deadline") for t in results["tests"])
         by = {g["key"]: g for g in results["not_exercised_by"]}
         assert "certify --max-time" in by
+        assert "<table id='ways'>" in (reports / "report.html").read_text(encoding="utf-8")
 
 
 def test_the_deadline_gives_incomplete_never_certified(tmp_path: Path) -> None:

@@ -83,6 +83,7 @@ class LiveResults:
             return
         self.written = time.monotonic()
         raw = complete(build(collector, self.contracts, self.target, self.run_info), partial=True)
+        raw["run"]["duration_s"] = round(time.time() - collector.started, 3)  # so far
         write_json(self.redactor.data(raw), self.path)
 
 

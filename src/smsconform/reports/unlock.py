@@ -16,7 +16,7 @@ WAYS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"^deadline\b"), "certify --max-time", "more time for the run (certify --max-time)"),
     (re.compile(r"^dialect (\w+) not selected"), "certify --dialect {0}", "the dialect {0} selected (--dialect)"),
     (re.compile(r"fixture account '([a-z_]+)'"), "fixtures.accounts.{0}", "a test account '{0}' (fixtures.accounts.{0})"),
-    (re.compile(r"fixtures?\.?numbers\.([a-z_]+)"), "fixtures.numbers.{0}", "a test number '{0}' (fixtures.numbers.{0})"),
+    (re.compile(r"fixtures?[. ]numbers\.([a-z_]+)"), "fixtures.numbers.{0}", "a test number '{0}' (fixtures.numbers.{0})"),
     (re.compile(r"^rate limit\b|max_wait"), "time.max_wait", "a longer wait (time.max_wait)"),
     (re.compile(r"control API|time\.mode = \"control\"|clock the suite can move|inject_mo"),
      "time.control_url", "a control API (time.control_url)"),

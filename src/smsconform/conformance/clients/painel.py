@@ -103,6 +103,16 @@ class PainelClient(HttpDialectClient):
         creds = credentials if credentials is not None else self.credentials(account)
         return account_key(self.dialect, operation, {k: str(creds.get(k)) for k in ("lgn", "pwd")})
 
+    def made_elsewhere(self, url: str) -> None:
+        """A call another client made (schemathesis's session): a rate-limited action of an account moves
+        that account's next turn, so the next paced call is not refused because of it."""
+        from urllib.parse import parse_qs, urlsplit
+
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
+        action = query.get("action", "")
+        if self.target.time.mode != "control" and self._rate_window(action) is not None:
+            self.pacer.made(self.pace_key(action, credentials={"lgn": query.get("lgn"), "pwd": query.get("pwd")}))
+
     # -- the wire -------------------------------------------------------------------------------------
     def call(self, operation: str, params: dict[str, Any], account: str = "main", *, pace: bool = True) -> Exchange:
         if operation != "action":
