@@ -73,35 +73,28 @@ def emulator_process(workdir: Path) -> Iterator[tuple[int, int]]:
         log.close()
 
 
-def real_profile(path: Path, http_port: int, smpp_port: int) -> Path:
-    """Only what a sandbox gives: the main account of every dialect and valid numbers; time passes for real."""
-    base = f"http://127.0.0.1:{http_port}"
-    path.write_text(f'''name = "emulator-in-real-time"
-[dialects.mensagem]
-base_url = "{base}"
-credentials = {{ u = "d642dfa0" }}
-[dialects.wbsapi]
-base_url = "{base}"
-credentials = {{ identificacao = "d642dfa0" }}
-[dialects.smpp]
-host = "127.0.0.1"
-port = {smpp_port}
-credentials = {{ system_id = "d642dfa0", password = "demo123" }}
-[dialects.speedmarket]
-base_url = "{base}"
-credentials = {{ user = "demo", password = "demo123" }}
-[dialects.painel]
-base_url = "{base}"
-credentials = {{ lgn = "demo", pwd = "demo123" }}
-[dialects.fcati]
-base_url = "{base}"
-credentials = {{ token = "demo-token" }}
-[fixtures.numbers]
-valid = {json.dumps(list(NUMBERS))}
-[time]
-mode = "real"
-max_wait = {MAX_WAIT}
-''', encoding="utf-8")
+CREDENTIALS = {
+    "mensagem": '{ u = "d642dfa0" }', "wbsapi": '{ identificacao = "d642dfa0" }',
+    "smpp": '{ system_id = "d642dfa0", password = "demo123" }', "speedmarket": '{ user = "demo", password = "demo123" }',
+    "painel": '{ lgn = "demo", pwd = "demo123" }', "fcati": '{ token = "demo-token" }',
+}
+
+
+def real_profile(path: Path, http_port: int, smpp_port: int, *, name: str = "emulator-in-real-time",
+                 dialects: tuple[str, ...] = tuple(CREDENTIALS), max_wait: float = MAX_WAIT,
+                 timeout: float | None = None) -> Path:
+    """Only what a sandbox gives: the main account of each dialect and valid numbers; time passes for real."""
+    lines = [f'name = "{name}"']
+    for dialect in dialects:
+        lines.append(f"[dialects.{dialect}]")
+        lines += ([f'host = "127.0.0.1"', f"port = {smpp_port}"] if dialect == "smpp"
+                  else [f'base_url = "http://127.0.0.1:{http_port}"'])
+        lines.append(f"credentials = {CREDENTIALS[dialect]}")
+    lines += ["[fixtures.numbers]", f"valid = {json.dumps(list(NUMBERS))}",
+              "[time]", 'mode = "real"', f"max_wait = {max_wait:g}"]
+    if timeout is not None:
+        lines += ["[http]", f"timeout = {timeout:g}"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 

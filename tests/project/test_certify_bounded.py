@@ -16,6 +16,7 @@ from smsconform.conformance.target import load_profile
 from smsconform.contracts import DIALECTS
 
 from hostile import BEHAVIOURS, Listener, hostile
+from realmode import real_profile
 from test_certify import smsconform
 
 MAX_TIME = 25          # seconds: small, so that each hostile run stays fast (collection counts too)
@@ -24,28 +25,9 @@ STARTUP = 40           # interpreter, contracts, collection of the suite, report
 
 
 def profile(tmp_path: Path, url: str, *, timeout: float = 1.0) -> Path:
-    host, port = url.removeprefix("http://").split(":")
-    path = tmp_path / "hostile.toml"
-    path.write_text(f'''name = "hostile"
-[dialects.mensagem]
-base_url = "{url}"
-credentials = {{ u = "d642dfa0" }}
-[dialects.wbsapi]
-base_url = "{url}"
-credentials = {{ identificacao = "d642dfa0" }}
-[dialects.smpp]
-host = "{host}"
-port = {port}
-credentials = {{ system_id = "d642dfa0", password = "demo123" }}
-[fixtures.numbers]
-valid = ["11991110001", "21991110002", "31991110003"]
-[time]
-mode = "real"
-max_wait = 2
-[http]
-timeout = {timeout}
-''', encoding="utf-8")
-    return path
+    port = int(url.rsplit(":", 1)[1])
+    return real_profile(tmp_path / "hostile.toml", port, port, name="hostile", dialects=("mensagem", "wbsapi", "smpp"),
+                        max_wait=2, timeout=timeout)
 
 
 @pytest.fixture(params=BEHAVIOURS)
