@@ -52,6 +52,8 @@ def test_a_hostile_target_gets_a_verdict_within_the_deadline(target, tmp_path: P
     assert wall < MAX_TIME + GRACE + STARTUP, f"{behaviour}: {wall:.0f} s"
     assert fake.requests > 0, "the suite did call the target"
     assert second.requests == 0, f"{behaviour}: the listener a redirect named got {second.requests} requests"
+    if results["failures"]:
+        assert f"rerun the failures: smsconform certify --target {tmp_path / 'hostile.toml'} --test " in proc.stdout
     if behaviour == "redirect":
         located = [f for f in results["failures"] if f"redirecting to '{second.url}/stolen'" in (f["message"] or "")]
         assert located, [f["message"] for f in results["failures"]][:5]
@@ -105,3 +107,19 @@ def test_init_profile_writes_the_template_and_refuses_to_overwrite(tmp_path: Pat
     assert first.returncode == 0 and path.read_text(encoding="utf-8") == template()
     again = smsconform("init-profile", str(path), timeout=60)
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_rule_and_test_select_as_pytest_does(tmp_path: Path) -> None:
+    """--rule keeps the tests whose rules marker names the rule; --test runs one node id; -k filters names."""
+    reports = tmp_path / "reports"
+    proc = smsconform("certify", "--rule", "code:mensagem.send.97", "--reports", str(reports), timeout=240,
+                      env={"XDG_CACHE_HOME": str(tmp_path / "c")})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    tests = json.loads((reports / "results.json").read_text(encoding="utf-8"))["tests"]
+    assert tests and all("code:mensagem.send.97" in t["rules"] for t in tests), [t["nodeid"] for t in tests]
+    one = tests[0]["nodeid"]
+    again = smsconform("certify", "--test", one, "-k", "send", "--reports", str(reports), timeout=240,
+                       env={"XDG_CACHE_HOME": str(tmp_path / "c")})
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
+    rerun = json.loads((reports / "results.json").read_text(encoding="utf-8"))
+    assert [t["nodeid"] for t in rerun["tests"]] == [one] and rerun["run"]["tests"] == [one]
