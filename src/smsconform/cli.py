@@ -58,24 +58,60 @@ def _suite_run(args: argparse.Namespace) -> "SuiteRun":
 
     return SuiteRun(target=args.target, dialects=tuple(args.dialect or ()),
                     hypothesis_profile=getattr(args, "hypothesis_profile", None),
-                    workers=None if getattr(args, "workers", None) is None else str(args.workers))
+                    workers=None if getattr(args, "workers", None) is None else str(args.workers),
+                    select=getattr(args, "select", None), rules=tuple(getattr(args, "rule", None) or ()),
+                    tests=tuple(getattr(args, "test", None) or ()), strict=bool(getattr(args, "strict", False)))
 
 
 def cmd_certify(args: argparse.Namespace) -> int:
     from .reports.certify import certify
 
-    return certify(_suite_run(args), Path(args.reports)).exit_status
+    return certify(_suite_run(args), Path(args.reports), max_time=args.max_time).exit_status
+
+
+def cmd_init_profile(args: argparse.Namespace) -> int:
+    from .conformance.profile_template import template
+
+    text = template()
+    if args.path == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        print(f"smsconform init-profile: {path} exists (--force overwrites it)", file=sys.stderr)
+        return EXIT_USAGE
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}: set the ${{...}} variables, uncomment what the sandbox offers, then "
+          f"`smsconform certify --target {path}`")
+    return EXIT_OK
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a number of seconds") from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError("a positive number of seconds")
+    return seconds
+
+
+def _version() -> str:
+    from . import __version__
+    from .contracts import load_contracts
+    from .reports.suite import suite_dir
+
+    try:
+        contracts = load_contracts().version
+    except Exception as exc:  # the version must print even where the contracts are broken
+        contracts = f"unreadable ({exc.__class__.__name__})"
+    return f"smsconform {__version__} (contracts {contracts}; suite {suite_dir()}; Python {sys.version.split()[0]})"
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from .cassettes.record import record
 
-    suite = _suite_run(args)
-    if args.select:
-        suite = replace(suite, extra=("-k", args.select))
-    return record(suite, Path(args.cassettes))
+    return record(_suite_run(args), Path(args.cassettes))  # -k EXPR is the run's select
 
 
 def cmd_verify_cassettes(args: argparse.Namespace) -> int:
@@ -101,8 +137,18 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
                         help="ci: derandomized and quick (default); thorough: many more examples")
 
 
+class _Version(argparse.Action):
+    """--version, computed only when asked (it reads the contracts)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        print(_version())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smsconform", description=__doc__)
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="the version, the contracts' version and where the suite is")
     sub = parser.add_subparsers(dest="command", required=True)
 
     contracts = sub.add_parser("contracts", help="work with the machine-readable contracts")
@@ -119,13 +165,41 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--frozen", action="store_true", help="time moves only through the control API")
     emulator.set_defaults(func=cmd_emulator)
 
-    certify = sub.add_parser("certify", help="run the conformance suite against a target and write the reports")
+    from .reports.deadline import DEFAULT_MAX_TIME
+
+    certify = sub.add_parser(
+        "certify", help="run the conformance suite against a target and write the reports",
+        description="Run the conformance suite against a target (the embedded emulator, or a TOML profile: "
+                    "`smsconform init-profile` writes a commented one) and write junit.xml, results.json "
+                    "(rewritten as tests finish) and report.html.",
+        epilog="exit status: 0 CERTIFIED; 1 NOT CERTIFIED or INCOMPLETE (--max-time was up first); 2 a usage "
+               "or target error (a bad profile, a dialect that does not answer). The closing lines say what "
+               "would exercise the rules the run could not reach and print a command that reruns the failures.")
     _target_options(certify)
     certify.add_argument("--reports", default="reports", help="where to write junit.xml, results.json and "
                          "report.html (default ./reports)")
     certify.add_argument("-n", dest="workers", type=_workers, default=None,
-                         help="pytest-xdist workers (a number or 'auto'); default: one process")
+                         help="pytest-xdist workers (a number or 'auto'); default: one process. Against a real "
+                              "sandbox prefer one: tests of one account's credits must not run side by side")
+    certify.add_argument("--max-time", type=_seconds, default=DEFAULT_MAX_TIME, metavar="SECONDS",
+                         help=f"stop after this long (default {DEFAULT_MAX_TIME:g}): what did not run is not "
+                              "exercised (reason `deadline`) and the verdict is INCOMPLETE, never CERTIFIED")
+    certify.add_argument("--strict", action="store_true",
+                         help="judge inferred rules too: a deviation from one fails the run (profile: strict = true)")
+    certify.add_argument("-k", dest="select", metavar="EXPR",
+                         help="only the tests whose names match, as pytest -k")
+    certify.add_argument("--rule", action="append", metavar="ID",
+                         help="only the tests that name this rule (repeatable), e.g. code:mensagem.send.97")
+    certify.add_argument("--test", action="append", metavar="NODEID",
+                         help="only this test (repeatable), as the reports name it: tests/conformance/test_x.py::name")
     certify.set_defaults(func=cmd_certify)
+
+    init = sub.add_parser("init-profile", help="write a commented target profile with every key and fixture, "
+                          "and what each unlocks")
+    init.add_argument("path", nargs="?", default="sandbox.toml", metavar="PATH",
+                      help="where to write it (default ./sandbox.toml; - for standard output)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.set_defaults(func=cmd_init_profile)
 
     record = sub.add_parser("record", help="run the suite and keep its HTTP exchanges as vcrpy cassettes, "
                             "credentials replaced by placeholders")

@@ -29,7 +29,8 @@ from typing import Any, Iterator
 
 import pytest
 from hypothesis import Phase, settings, strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule,
+                                 run_state_machine_as_test)
 
 from smsconform.contracts import load_contracts
 from smsconform.contracts.yamlfile import load_yaml
@@ -113,7 +114,12 @@ class Flow(RuleBasedStateMachine):
     target: Any = None
     rx: CallbackReceiver = None  # type: ignore[assignment]
     paths: dict[tuple[str, str], str] = {}
+    ledger: dict[str, int] = {}       # what every example of one test accepted (the whole-run balance check)
     machine_id = ""
+    # A balance query the target allows only once a minute: in real time it is read once before and once
+    # after the whole test (every example), never per example.
+    rate_limited_balance = False
+    balance_name = "the balance"
 
     def __init__(self) -> None:
         super().__init__()
@@ -343,13 +349,16 @@ class Campaign:
 class PainelFlow(Flow):
     machine_id = "painel.message"
     campaigns = Bundle("campaigns")
+    rate_limited_balance = True
+    balance_name = "getbalance"
 
     @initialize()
     def start(self) -> None:
         self.campaign_machine = catalog().machine("painel.campaign")
         self.by_id: dict[int, Campaign] = {}
         self.debited = 0
-        self.balance0 = self.client.balance()
+        if self.control is not None:  # in real time getbalance is read once for the whole test (_run)
+            self.balance0 = self.client.balance()
         self.ok = catalog().by_reason("painel", "holdsms", "ok").code
 
     def state_code(self, core: str) -> str:
@@ -374,6 +383,7 @@ class PainelFlow(Flow):
             self.tracked[f"{sent.id}:{number}"] = Tracked(f"{sent.id}:{number}", number, campaign.parts, schedule_at,
                                                           [self.machine.initial[0]])
         self.debited += campaign.parts * len(numbers)
+        self.ledger["debited"] = self.ledger.get("debited", 0) + campaign.parts * len(numbers)
         return sent.id
 
     def _definitely_waiting(self, c: Campaign) -> bool:
@@ -416,10 +426,12 @@ class PainelFlow(Flow):
             assert result.code != self.ok, (
                 f"campaign {campaign} is waiting, not held: releasesms must be refused, got {result}")
 
+    @precondition(lambda self: self.control is not None)
     @rule(campaign=campaigns)
     def query(self, campaign: int) -> None:
-        """getstatus (paced to once a minute, 002 § Obtendo a campanha)."""
-        self.client._pace("getstatus", "main")  # the minute it waits lets time pass: take its callbacks first
+        """getstatus (paced to once a minute, 002 § Obtendo a campanha). Only where the clock can be moved:
+        in real time no step waits a minute for its turn; the campaigns' callbacks show their statuses."""
+        self.client.pace("getstatus", "main")  # the minute it waits lets time pass: take its callbacks first
         self.clock.drain(self.rx)
         self.collect()
         found = self.client.statuses(campaign)
@@ -451,7 +463,7 @@ class PainelFlow(Flow):
                 assert not moved, f"campaign {c.id} is held, yet {number} went {moved} [002 § Prender a campanha]"
 
     def teardown(self) -> None:
-        if hasattr(self, "balance0"):
+        if hasattr(self, "balance0") and self.control is not None:
             spent = self.balance0 - self.client.balance()
             assert spent == self.debited, (
                 f"getbalance dropped by {spent}; the accepted campaigns cost {self.debited} SMS parts")
@@ -466,13 +478,27 @@ def _run(flow: type[Flow], dialect: str, sms_clients: Any, sms_control: Any, sms
     if sms_control is not None:
         for kind in ("long", "flash", "short", "voice", "whatsapp"):
             sms_control.credits(1_000_000, kind)
+    ledger: dict[str, int] = {}
     bound = type(flow.__name__, (flow,), {"client": client, "control": sms_control, "target": sms_target,
-                                          "rx": receiver, "paths": registered})
-    run_state_machine_as_test(bound, settings=profile_settings())
+                                          "rx": receiver, "paths": registered, "ledger": ledger})
+    whole_run = flow.rate_limited_balance and sms_control is None
+    balance0 = client.balance() if whole_run else None
+    run_state_machine_as_test(bound, settings=profile_settings(real_time=sms_control is None))
+    if whole_run:
+        spent = balance0 - client.balance()
+        assert spent == ledger.get("debited", 0), (
+            f"over the whole test, {flow.balance_name} dropped by {spent}; the accepted messages cost "
+            f"{ledger.get('debited', 0)} SMS parts")
 
 
-def profile_settings() -> settings:
+REAL_TIME_EXAMPLES = 8  # ci in real time: every example's waits are waited for real
+
+
+def profile_settings(real_time: bool = False) -> settings:
     """The active hypothesis profile (ci / thorough), adapted to a live target.
+
+    In real time (no control API) an example costs what its steps wait, for real: the ci profile then runs
+    REAL_TIME_EXAMPLES examples (thorough keeps its own count), so a sandbox run ends in minutes.
 
     Every step is a few requests to the target, so ci's quick profile takes short runs and thorough the
     default length. Examples are not independent: the target's clock, messages and credits persist from
@@ -482,7 +508,9 @@ def profile_settings() -> settings:
     active = settings()
     steps = min(active.stateful_step_count, max(10, active.max_examples // 2))
     phases = tuple(p for p in active.phases if p is not Phase.shrink)
-    return settings(active, stateful_step_count=steps, phases=phases)
+    examples = min(active.max_examples, REAL_TIME_EXAMPLES) if real_time and active.max_examples <= 100 \
+        else active.max_examples
+    return settings(active, stateful_step_count=steps, phases=phases, max_examples=examples)
 
 
 @pytest.mark.rules("machine:mensagem.message", "machine:mensagem.delivery", "code:mensagem.cacl.9")

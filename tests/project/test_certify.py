@@ -91,7 +91,7 @@ def test_reports_hold_no_credential_of_the_emulator(emulator_run) -> None:
 BROKEN = {
     "not_toml": ("[dialects.mensagem\nbase_url = 1", "not valid TOML"),
     "bad_url": ('[dialects.mensagem]\nbase_url = 42\n', "dialects.mensagem.base_url"),
-    "unknown_dialect": ('[dialects.sms]\nbase_url = "http://127.0.0.1:9"\n', "[dialects.sms]: unknown dialect"),
+    "unknown_dialect": ('[dialects.sms]\nbase_url = "http://127.0.0.1:9"\n', "unknown key dialects.sms; did you mean 'smpp'?"),
     "no_dialects": ('name = "x"\n', "missing table [dialects]"),
     "env_missing": ('[dialects.mensagem]\nbase_url = "http://127.0.0.1:9"\n[dialects.mensagem.credentials]\n'
                     'u = "${SC_CERTIFY_NOT_SET}"\n', "dialects.mensagem.credentials.u: environment variable "

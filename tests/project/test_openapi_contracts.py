@@ -26,10 +26,11 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from smsconform.contracts import HTTP_DIALECTS, load_contracts
+from smsconform.contracts.documents import field_notes, seeds_dir
 
 REPO = Path(__file__).resolve().parents[2]
-SEEDS = REPO.parent / "shared" / "seeds"
-FIELD_NOTES = REPO.parent / "shared" / "field-notes.md"
+SEEDS = seeds_dir()            # SMSCONFORM_SEEDS, or shared/seeds beside the checkout
+FIELD_NOTES = field_notes()    # SMSCONFORM_FIELD_NOTES, or field-notes.md beside that folder
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 BASES = {"documented", "observed", "inferred"}
 DOC_URI = "urn:smsconform:openapi"
@@ -310,7 +311,7 @@ def test_every_basis_is_known_and_inferred_says_why(name: str) -> None:
                 assert isinstance(node.get("x-reason"), str) and node["x-reason"].strip(), pointer
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed documents (../shared/seeds) are not on this machine")
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the provider documents are not on this machine (set SMSCONFORM_SEEDS)")
 @pytest.mark.parametrize("name", HTTP_DIALECTS)
 def test_sources_cite_real_sections_and_verbatim_quotes(name: str) -> None:
     """A cited section must be a heading of the cited file, and a quote must be in it word for word."""

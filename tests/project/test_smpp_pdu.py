@@ -10,6 +10,7 @@ import smpplib.smpp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from smsconform.contracts.documents import seeds_dir
 from smsconform.contracts.paths import contracts_dir
 from smsconform.contracts.yamlfile import load_yaml
 from smsconform.emulator.smpp import pdu as smpp
@@ -521,9 +522,9 @@ def test_profile_rules_name_source_and_basis(profile: dict) -> None:
 
 
 def test_profile_quotes_are_verbatim_from_the_seed(profile: dict) -> None:
-    seeds = contracts_dir().parent.parent / "shared" / "seeds"
+    seeds = seeds_dir()
     if not seeds.is_dir():
-        pytest.skip("the seed documents are not next to this checkout")
+        pytest.skip("the provider documents are not on this machine (set SMSCONFORM_SEEDS)")
     quotes = [(path, rule["source"]["doc"], rule["source"]["quote"])
               for path, rule in _rules(profile) if "quote" in rule["source"]]
     assert len(quotes) >= 7

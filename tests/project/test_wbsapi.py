@@ -392,19 +392,19 @@ def test_inbox_shows_replies_once_unless_reexibir(soap: Any, control: Callable[.
     control("POST", "/mo", {"account": "main", "number": VALID[0], "text": "SIM; quero", "reply_to": digest})
     control("POST", "/mo", {"account": "main", "number": VALID[1], "text": "sem pergunta"})
     answer = soap.inBox(Identificacao=MAIN)
-    GRAMMAR.parse(answer, start="recv_answer")
+    GRAMMAR.parse(answer, start="inbox_answer")
     first, second = answer.split("\n")
     assert first.split(";")[:2] == ["1", digest]
     assert first.split(";")[3:6] == [VALID[0], "SIM  quero", "12"]
     assert MD5.match(second.split(";")[1]) and second.split(";")[3:5] == [VALID[1], "sem pergunta"]
-    assert not soap.inBox(Identificacao=MAIN)
+    assert soap.inBox(Identificacao=MAIN) == line("inBox", "1"), "nothing new: the success code alone"
     assert len(soap.inBox(Identificacao=MAIN, Reexibir=1).split("\n")) == 2
 
 
 def test_inbox_window(soap: Any, control: Callable[..., Any]) -> None:
     control("POST", "/mo", {"account": "main", "number": VALID[0], "text": "oi"})
     now = dt.datetime.fromisoformat(control("GET", "/clock")["now"]).replace(tzinfo=None)
-    assert not soap.inBox(Identificacao=MAIN, DataInicial=now + dt.timedelta(minutes=1))
+    assert soap.inBox(Identificacao=MAIN, DataInicial=now + dt.timedelta(minutes=1)) == line("inBox", "1")
     assert soap.inBox(Identificacao=MAIN, DataInicial=now - dt.timedelta(minutes=1),
                       DataFinal=now + dt.timedelta(minutes=1)).startswith("1;")
 

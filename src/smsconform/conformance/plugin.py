@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -43,6 +44,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="judge inferred rules too: a deviation from one fails the run (default: reported)")
     group.addoption("--hypothesis-home", default=None,
                     help="directory for hypothesis's caches and examples (default: .hypothesis/ here)")
+    group.addoption("--rule", action="append", default=[], dest="sms_rules", metavar="ID",
+                    help="only the tests whose rules marker names this rule id (repeatable)")
+    group.addoption("--sms-deadline", type=float, default=None, dest="sms_deadline", metavar="EPOCH",
+                    help="no test starts after this moment (seconds since the epoch): it is not exercised, "
+                         "with the reason `deadline` (certify --max-time)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -56,6 +62,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("sms_rules", None) or ())
+    if wanted:
+        kept = [i for i in items if wanted & {r for m in i.iter_markers("rules") for r in m.args}]
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
     chosen = set(config.getoption("dialect") or ())
     if not chosen:
         return
@@ -92,10 +103,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         item.user_properties.extend(properties)
 
 
+DEADLINE = "deadline"  # the not-exercised reason of a test certify's --max-time left no time for
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     RECORDED.clear()
     OBSERVED.clear()
     DEVIATIONS.clear()
+    deadline = item.config.getoption("sms_deadline", None)
+    if deadline is not None and time.time() >= deadline:
+        raise NotExercised(f"{DEADLINE}: the run's time (certify --max-time) was up before this test started")
 
 
 @pytest.fixture(scope="session")
@@ -119,6 +136,8 @@ def sms_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     except ProfileError as exc:
         raise pytest.UsageError(str(exc)) from None
     request.config._sms_secrets = target.secrets()  # type: ignore[attr-defined]
+    if target.strict:  # the profile's `strict = true`: judge inferred rules too, as --strict-rules does
+        set_strict(True)
     yield target
 
 

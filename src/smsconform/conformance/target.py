@@ -2,6 +2,11 @@
 
 A profile is a TOML file. Secrets stay out of it: any string may name an environment variable as
 ``${NAME}``, expanded when the profile loads (a missing variable is an error naming it and the key).
+
+A profile is strict: a key or table the suite does not read is refused, naming the file, the key and the
+nearest known one (``credentails``, ``base_ulr`` and ``[tiem]`` would otherwise load silently and the
+suite run with empty credentials). The known keys are in ``profile_keys.py``, which ``smsconform
+init-profile`` writes out as a commented template.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..contracts import DIALECTS
+from .profile_keys import DEFAULT_HTTP_TIMEOUT, check_known_keys
 
 CREDENTIAL_KEYS = {
     "mensagem": ("u",),
@@ -85,6 +91,8 @@ class Target:
     time: TimeControl
     source: str = "built-in"
     extra: dict[str, Any] = field(default_factory=dict)
+    http_timeout: float = DEFAULT_HTTP_TIMEOUT   # seconds per request (HTTP, SOAP, SMPP): [http] timeout
+    strict: bool = False                         # judge inferred rules too (judge.set_strict)
 
     def dialect(self, name: str) -> DialectTarget | None:
         return self.dialects.get(name)
@@ -110,7 +118,7 @@ def _expand(value: Any, key: str, path: Path) -> Any:
 
         return _ENV.sub(sub, value)
     if isinstance(value, dict):
-        return {k: _expand(v, f"{key}.{k}", path) for k, v in value.items()}
+        return {k: _expand(v, f"{key}.{k}" if key else k, path) for k, v in value.items()}
     if isinstance(value, list):
         return [_expand(v, f"{key}[{i}]", path) for i, v in enumerate(value)]
     return value
@@ -146,8 +154,14 @@ def load_profile(path: Path) -> Target:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ProfileError(f"{path}: no such target profile") from None
+    except IsADirectoryError:
+        raise ProfileError(f"{path}: is a directory, not a target profile") from None
+    except UnicodeDecodeError as exc:
+        raise ProfileError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r}); "
+                           "a target profile is TOML, which is UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not valid TOML: {exc}") from None
+    check_known_keys(raw, path, ProfileError)
     data = _expand(raw, "", path)
     dialects: dict[str, DialectTarget] = {}
     for name, table in _table(data, "dialects", path, required=True).items():
@@ -201,5 +215,11 @@ def load_profile(path: Path) -> Target:
     name = data.get("name", path.stem)
     if not isinstance(name, str):
         raise ProfileError(f"{path}: name must be a string")
+    timeout = _table(data, "http", path).get("timeout", DEFAULT_HTTP_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ProfileError(f"{path}: http.timeout must be a positive number of seconds")
+    strict = data.get("strict", False)
+    if not isinstance(strict, bool):
+        raise ProfileError(f"{path}: strict must be true or false")
     return Target(name, dialects, Fixtures(accounts, numbers), TimeControl(mode, control_url, float(max_wait)),
-                  source=str(path))
+                  source=str(path), http_timeout=float(timeout), strict=strict)

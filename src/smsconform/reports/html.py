@@ -225,6 +225,16 @@ def _not_exercised(rules: Iterable[dict[str, Any]]) -> str:
     return "".join(out)
 
 
+def _ways(groups: list[dict[str, Any]]) -> str:
+    """What would exercise the rules this run did not reach: a fixture, a profile key or an option (unlock.py)."""
+    if not groups:
+        return ""
+    rows = "".join(f"<tr><td>{_e(g['label'])}</td><td><code>{_e(g['key'])}</code></td><td>{g['rules']}</td></tr>"
+                   for g in groups)
+    return (f"<table id='ways'><tr><th>would be exercised with</th><th>profile entry or option</th>"
+            f"<th>rules</th></tr>{rows}</table>")
+
+
 def _all_rules(rules: Iterable[dict[str, Any]]) -> str:
     rows = "".join(f"<tr><td><code>{_e(r['id'])}</code></td><td>{_pill(r['status'])}</td><td>{_e(r['basis'])}</td>"
                    f"<td>{_source(r['source'])}</td></tr>" for r in rules)
@@ -264,6 +274,7 @@ def render(results: dict[str, Any]) -> str:
 <h2 id="failures-title">Failures ({len(results['failures']) + len(results.get('collection_errors', []))})</h2>
 <section id="failures">{_failures(results)}</section>
 <h2>Not exercised</h2>
+{_ways(results.get('not_exercised_by') or [])}
 {_not_exercised(results['rules'])}
 <h2>Rules</h2>
 {_all_rules(results['rules'])}

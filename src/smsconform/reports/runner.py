@@ -30,10 +30,16 @@ class SuiteRun:
     hypothesis_profile: str | None = None
     workers: str | None = None          # pytest-xdist's -n: a number or "auto"; None or "0": in this process
     extra: tuple[str, ...] = field(default=())
+    select: str | None = None           # pytest's -k expression
+    rules: tuple[str, ...] = ()         # only the tests naming one of these rules (the plugin's --rule)
+    tests: tuple[str, ...] = ()         # only these node ids (tests/conformance/test_x.py::name[param])
+    strict: bool = False                # judge inferred rules too (the plugin's --strict-rules)
+    deadline: float | None = None       # no test starts after this epoch (the plugin's --sms-deadline)
 
     def args(self) -> list[str]:
         suite = suite_dir()
-        args = [str(suite), "-c", os.devnull, "--rootdir", str(suite.parents[1]), "-p", "no:terminal",
+        where = [str(suite.parents[1] / nodeid) for nodeid in self.tests] or [str(suite)]
+        args = [*where, "-c", os.devnull, "--rootdir", str(suite.parents[1]), "-p", "no:terminal",
                 "-p", "no:cacheprovider", "--hypothesis-home", str(hypothesis_home()), "--target", self.target]
         for dialect in self.dialects:
             args += ["--dialect", dialect]
@@ -41,11 +47,21 @@ class SuiteRun:
             args += ["--hypothesis-profile", self.hypothesis_profile]
         if self.workers and self.workers != "0":
             args += ["-n", self.workers]
+        if self.select:
+            args += ["-k", self.select]
+        for rule in self.rules:
+            args += ["--rule", rule]
+        if self.strict:
+            args.append("--strict-rules")
+        if self.deadline is not None:
+            args += ["--sms-deadline", repr(self.deadline)]
         return args + list(self.extra)
 
     def describe(self) -> dict[str, Any]:
-        return {"dialects": list(self.dialects), "hypothesis_profile": self.hypothesis_profile or "ci",
-                "workers": self.workers or "0", "suite": str(suite_dir())}
+        out = {"dialects": list(self.dialects), "hypothesis_profile": self.hypothesis_profile or "ci",
+               "workers": self.workers or "0", "suite": str(suite_dir())}
+        chosen = {"select": self.select, "rules": list(self.rules), "tests": list(self.tests), "strict": self.strict}
+        return out | {k: v for k, v in chosen.items() if v}
 
 
 def run(suite: SuiteRun, plugins: Sequence[object]) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from ..exchange import RECORDED, Exchange
+from ..no_redirects import refuse_redirect
 from ..target import Target
 
 
@@ -53,6 +54,11 @@ class DialectClient:
     def number(self, index: int = 0) -> str:
         return valid_number(self.target, index)
 
+    def balance_is_paced(self) -> bool:
+        """Whether reading the balance costs a rate-limit turn here (painel in real time): families then do
+        not read it around every request; the state machines read it once for a whole test."""
+        return False
+
 
 def valid_number(target: Target, index: int = 0) -> str:
     """The profile's valid numbers in turn (fixtures.numbers.valid), or NotExercised without any."""
@@ -65,7 +71,7 @@ def valid_number(target: Target, index: int = 0) -> str:
 class HttpDialectClient(DialectClient):
     def __init__(self, target: Target) -> None:
         super().__init__(target)
-        self.http = httpx.Client(timeout=30.0, trust_env=False, follow_redirects=False)
+        self.http = httpx.Client(timeout=target.http_timeout, trust_env=False, follow_redirects=False)
 
     def close(self) -> None:
         self.http.close()
@@ -73,6 +79,8 @@ class HttpDialectClient(DialectClient):
     def send(self, operation: str, method: str, url: str, **kwargs: Any) -> Exchange:
         started = time.perf_counter()
         response = self.http.request(method, url, **kwargs)
+        if response.is_redirect:
+            refuse_redirect(url, response.status_code, response.headers.get("location"))
         request = response.request
         exchange = Exchange(
             dialect=self.dialect, operation=operation, method=method, url=str(request.url),

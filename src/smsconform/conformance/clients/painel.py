@@ -6,7 +6,9 @@ action gets the plain text `0:OPERACAO INVALIDA`, read as code `0` and text `OPE
 
 getstatus and getbalance "só poderá ser solicitado de 1 em 1 minuto" (002 § Obtendo a campanha, § Saldo
 do usuário): the client keeps that pace itself, as a conformant client must, letting the target's clock
-move (its control API) or waiting for real; the limit family turns pacing off to cross the limit.
+move (its control API) or, in real time, taking turns from the run's one pacer (conformance/pacer.py), so
+no test is refused because another test, client or worker called first; the limit family turns pacing
+off to cross the limit (its calls are still recorded as made).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..exchange import Exchange
+from ..pacer import TurnTooFar, account_key, pacer_for
 from .base import HttpDialectClient, NotExercised, Result
 
 TEST_TEXT = "smsconform teste de conformidade"
@@ -46,7 +49,7 @@ class PainelClient(HttpDialectClient):
 
     def __init__(self, target: Any) -> None:
         super().__init__(target)
-        self._last_call: dict[tuple[str, str], float] = {}
+        self.pacer = pacer_for(f"{self.spec.base_url}{PATH}")
 
     # -- pacing (the documented once-a-minute rule) ---------------------------------------------------
     def _rate_window(self, operation: str) -> float | None:
@@ -58,6 +61,9 @@ class PainelClient(HttpDialectClient):
                 calls = int(lim.max) if lim.max else 1
                 return 60.0 / max(calls, 1)
         return None
+
+    def balance_is_paced(self) -> bool:
+        return self.target.time.mode != "control" and self._rate_window("getbalance") is not None
 
     def target_now(self) -> float:
         control = self.target.time.control_url
@@ -76,39 +82,53 @@ class PainelClient(HttpDialectClient):
         else:
             time.sleep(seconds)
 
-    def _pace(self, operation: str, account: str) -> None:
+    def pace(self, operation: str, account: str = "main", credentials: dict[str, str] | None = None) -> None:
+        """Wait for this account's next turn of a rate-limited ``operation`` (nothing for other operations).
+
+        Control mode: other callers share the target (the schema family fuzzes getstatus too), so a moved
+        clock makes a whole window pass at no cost. Real mode: the run's pacer books the turn, and a turn
+        further than ``time.max_wait`` away makes the test not exercised, naming the limit."""
         window = self._rate_window(operation)
         if window is None:
             return
         if self.target.time.mode == "control":
-            # Other callers share the target (the schema family fuzzes getstatus too), so this client cannot
-            # know the last call: a moved clock makes a whole window pass at no cost.
             self.let_pass(window + 1)
             return
-        last = self._last_call.get((operation, account))
-        if last is not None:
-            waited = self.target_now() - last
-            if waited < window:
-                self.let_pass(window - waited + 1)
+        try:
+            self.pacer.wait_turn(self.pace_key(operation, account, credentials), window, self.target.time.max_wait)
+        except TurnTooFar as exc:
+            raise NotExercised(f"rate limit: {exc}") from None
+
+    def pace_key(self, operation: str, account: str = "main", credentials: dict[str, str] | None = None) -> str:
+        creds = credentials if credentials is not None else self.credentials(account)
+        return account_key(self.dialect, operation, {k: str(creds.get(k)) for k in ("lgn", "pwd")})
+
+    def made_elsewhere(self, url: str) -> None:
+        """A call another client made (schemathesis's session): a rate-limited action of an account moves
+        that account's next turn, so the next paced call is not refused because of it."""
+        from urllib.parse import parse_qs, urlsplit
+
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
+        action = query.get("action", "")
+        if self.target.time.mode != "control" and self._rate_window(action) is not None:
+            self.pacer.made(self.pace_key(action, credentials={"lgn": query.get("lgn"), "pwd": query.get("pwd")}))
 
     # -- the wire -------------------------------------------------------------------------------------
     def call(self, operation: str, params: dict[str, Any], account: str = "main", *, pace: bool = True) -> Exchange:
         if operation != "action":
             self.require(operation)
-        if pace:
-            self._pace(operation, account)
         params = dict(params)
         action = params.pop("action", UNKNOWN_ACTION if operation == "action" else operation)
         pairs: list[tuple[str, Any]] = [("action", action)]
         creds = self.credentials(account)
-        for key in ("lgn", "pwd"):
-            value = params.pop(key, creds.get(key))
-            pairs.append((key, value))
-        pairs += list(params.items())
+        sent = {key: params.pop(key, creds.get(key)) for key in ("lgn", "pwd")}
+        pairs += list(sent.items()) + list(params.items())
+        if pace:
+            self.pace(operation, account, sent)
         query = "&".join(f"{k}={quote(str(v), safe=',/:')}" for k, v in pairs if v is not None)
         exchange = self.send(operation, "GET", f"{self.spec.base_url}{PATH}?{query}")
-        if operation in ("getstatus", "getbalance"):
-            self._last_call[(operation, account)] = self.target_now()
+        if self.target.time.mode != "control" and self._rate_window(operation) is not None:
+            self.pacer.made(self.pace_key(operation, account, sent))
         return exchange
 
     @staticmethod
@@ -176,11 +196,20 @@ class PainelClient(HttpDialectClient):
             machine = load_contracts().catalog.machine("painel.message")
             finals = set(machine.finals)
             campaign = client._campaign(scheduled=False)
-            for _ in range(6):
-                client.let_pass(60)
+            if client.target.time.mode == "control":
+                for _ in range(6):
+                    client.let_pass(60)
+                    if set(client.statuses(campaign).values()) <= finals:
+                        return Plan(operation, "main", {"id": campaign})
+                raise AssertionError(f"campaign {campaign} never reached a final status to build the state")
+            # Real time: each look is a paced getstatus (a minute apart), and all of it within max_wait.
+            deadline = time.monotonic() + client.target.time.max_wait
+            while time.monotonic() < deadline:
+                time.sleep(min(10.0, max(0.0, deadline - time.monotonic())))
                 if set(client.statuses(campaign).values()) <= finals:
                     return Plan(operation, "main", {"id": campaign})
-            raise AssertionError(f"campaign {campaign} never reached a final status to build the state")
+            raise NotExercised(f"campaign {campaign} reached no final status within time.max_wait "
+                               f"({client.target.time.max_wait:.0f} s)")
         raise NotExercised(f"no way to build state {state!r} for painel")
 
     # -- flows the families share ---------------------------------------------------------------------

@@ -387,12 +387,13 @@ class SmppClient(DialectClient):
             session.close()
         self._sessions.clear()
 
-    def connect(self, timeout: float = 10.0) -> SmppSession:
-        session = SmppSession(self, timeout)
+    def connect(self, timeout: float | None = None) -> SmppSession:
+        """A connection whose every wait for an answer is bounded by ``timeout`` (the profile's http.timeout)."""
+        session = SmppSession(self, self.target.http_timeout if timeout is None else timeout)
         self._sessions.append(session)
         return session
 
-    def session(self, mode: str = "transceiver", account: str = "main", timeout: float = 10.0) -> SmppSession:
+    def session(self, mode: str = "transceiver", account: str = "main", timeout: float | None = None) -> SmppSession:
         """A connection bound as ``mode``; AssertionError if the bind is refused."""
         session = self.connect(timeout)
         result = session.bind(mode, account)

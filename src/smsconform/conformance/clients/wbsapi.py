@@ -8,6 +8,7 @@ Why it is built this way:
 - The endpoint is the profile's `base_url` + `/wbsapi.asmx`, whatever address the WSDL prints: a provider
   WSDL often names an internal host, and the profile is what says where the target is.
 - SOAP 1.1 by default; SOAP 1.2 on request (`version="1.2"`), each through its own binding of the WSDL.
+- No redirect is followed (its session is no_redirects.NoRedirectSession): a redirect fails, naming where.
 - Every POST goes through a recording transport, so the SOAP request and answer XML are evidence in the
   report (`Exchange`), and a SOAP Fault is recorded as the answer it is, never raised past the client:
   the families compare it with the code that was due.
@@ -33,6 +34,7 @@ from zeep.xsd import SkipValue
 
 from ...contracts import load_contracts
 from ..exchange import RECORDED, Exchange
+from ..no_redirects import NoRedirectSession
 from ..target import Target
 from .base import DialectClient, NotExercised, Result
 
@@ -103,9 +105,8 @@ class WbsapiClient(DialectClient):
         self.version = version
         self.address = f"{spec.base_url}{PATH}"
         self.wsdl_url = f"{self.address}?WSDL"
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.transport = RecordingTransport(self.session)
+        self.session = NoRedirectSession()
+        self.transport = RecordingTransport(self.session, target.http_timeout)
         self._zeep: zeep.Client | None = None
         self._services: dict[str, Any] = {}
 
@@ -183,7 +184,7 @@ class WbsapiClient(DialectClient):
         sent.update(headers or {})
         data = body.encode("utf-8") if isinstance(body, str) else body
         started = time.perf_counter()
-        response = self.session.post(self.address, data=data, headers=sent, timeout=30)
+        response = self.session.post(self.address, data=data, headers=sent, timeout=self.target.http_timeout)
         exchange = Exchange(
             dialect=self.dialect, operation=operation, method="POST", url=self.address, request_headers=sent,
             request_body=data.decode("utf-8", "replace"), status=response.status_code,

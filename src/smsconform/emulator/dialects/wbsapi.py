@@ -518,7 +518,9 @@ class Wbsapi:
         Lines are recv's seven fields (mensagem#recv_answer): `1;<md5>;<date>;<sender>;<message>;<id
         externo>;<referencia>`. The MD5 is the protocol of the message replied to; an unsolicited reply
         has none, so it gets an MD5 protocol of its own (inferred: every line carries one). `;` and line
-        breaks in a reply become spaces, the format having no escape. No reply: an empty result.
+        breaks in a reply become spaces, the format having no escape. No reply: the code and text of a
+        query that succeeded, `1;SUCESSO` (003 § Método inBox lists "1 SUCESSO" as the method's result; an
+        empty string carries no code at all; mensagem#inbox_answer).
         """
         start = self._datetime(params, "DataInicial")
         end = self._datetime(params, "DataFinal")
@@ -531,13 +533,13 @@ class Wbsapi:
         if found:
             with self.core.store.transaction() as db:
                 db.executemany("UPDATE mo SET fetched = 1 WHERE id = ?", [(mo.id,) for mo in found])
-        ok = self._code("inBox", "ok")[0]
+        ok, ok_text = self._code("inBox", "ok")
         lines = []
         for mo in found:
             digest = mo.hash or hashlib.md5(f"{self.core.secret}:mo:{mo.id}".encode()).hexdigest()
             text = re.sub(r"[;\r\n]", " ", mo.text)
             lines.append(f"{ok};{digest};{_stamp(mo.received_at)};{mo.number};{text};{mo.external_id or ''};")
-        return "\n".join(lines)
+        return "\n".join(lines) if lines else f"{ok};{ok_text}"
 
     # -- status and cancel ----------------------------------------------------------------------------
     def _hashes(self, operation: str, params: Params) -> list[str]:
