@@ -17,7 +17,7 @@ from smsconform.contracts import load_contracts
 from smsconform.conformance.clients.base import NotExercised
 from smsconform.conformance.codes import code_params
 from smsconform.conformance.judge import expect
-from smsconform.conformance.pools import changes, read_pools, top_up
+from smsconform.conformance.pools import changes, read_pools, require_reading, top_up
 from smsconform.conformance.sends import send, text_of
 
 # How each dialect cancels one of its messages: the operation, its hash parameter, the cancelled status.
@@ -47,9 +47,10 @@ def _others_moved(drops: dict[str, float], pool: str) -> dict[str, float]:
     return {name: drop for name, drop in drops.items() if name != pool and drop != 0}
 
 
-def test_a_send_costs_per_message_and_part(credit_rule: Any, parts_case: Any, sms_clients: Any,
+def test_a_send_costs_per_message_and_part(credit_rule: Any, parts_case: Any, sms_clients: Any, sms_target: Any,
                                            sms_control: Any) -> None:
     rule, text = credit_rule, text_of(parts_case.alphabet, parts_case.chars)
+    require_reading(rule.reading, sms_target, sms_control, rule.id)
     top_up(sms_control)
     before = read_pools(sms_clients, rule.reading)
     sent = send(sms_clients, rule.dialect, rule.operation, rule.overrides, text)
@@ -69,8 +70,10 @@ def test_a_send_costs_per_message_and_part(credit_rule: Any, parts_case: Any, sm
     expect(not moved, rule, f"{rule.id}: the send must draw from {rule.pool} only; it also moved {moved} [{rule.source}]")
 
 
-def test_a_value_draws_from_its_pool_only(pool_rule: Any, sms_clients: Any, sms_control: Any) -> None:
+def test_a_value_draws_from_its_pool_only(pool_rule: Any, sms_clients: Any, sms_target: Any,
+                                          sms_control: Any) -> None:
     rule = pool_rule
+    require_reading(rule.reading, sms_target, sms_control, rule.id)
     top_up(sms_control)
     before = read_pools(sms_clients, rule.reading)
     sent = send(sms_clients, rule.dialect, rule.operation, rule.overrides, "smsconform pool de creditos")
@@ -86,8 +89,10 @@ def test_a_value_draws_from_its_pool_only(pool_rule: Any, sms_clients: Any, sms_
                             f"moved {moved} [{rule.source}]")
 
 
-def test_a_cancelled_message_gives_its_debit_back(refund_rule: Any, sms_clients: Any, sms_control: Any) -> None:
+def test_a_cancelled_message_gives_its_debit_back(refund_rule: Any, sms_clients: Any, sms_target: Any,
+                                                  sms_control: Any) -> None:
     rule = refund_rule
+    require_reading(rule.reading, sms_target, sms_control, rule.id)
     operation, param, cancelled = CANCELS[rule.dialect]
     client = sms_clients(rule.dialect)
     top_up(sms_control)

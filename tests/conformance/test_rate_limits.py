@@ -5,7 +5,7 @@ Generated from contracts/catalog/rates.yaml: each `calls` entry (30 s, 59 s, 60 
 test. The limits family checks the code a call inside the window gets; this family checks where the window
 ends, so a service that counts 30 s, or lets 59 s pass, fails here. The clock moves through the target's
 control API; in real mode the wait is real, and is made only when ``time.max_wait`` allows it and it stays
-under REAL_WAIT_CAP (a certification run must not wait minutes): otherwise the test is not exercised.
+under pools.REAL_WAIT_CAP (a certification run must not wait minutes): otherwise the test is not exercised.
 """
 from __future__ import annotations
 
@@ -14,11 +14,9 @@ from typing import Any
 import pytest
 
 from smsconform.contracts import load_contracts
-from smsconform.conformance.clients.base import NotExercised
 from smsconform.conformance.codes import code_params
 from smsconform.conformance.judge import expect
-
-REAL_WAIT_CAP = 90.0   # seconds a real-mode run may spend on one boundary (pacing included)
+from smsconform.conformance.pools import require_real_wait
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -32,11 +30,8 @@ def test_a_second_call_is_answered_only_once_the_window_has_passed(rate_rule: An
     rule = rate_rule
     limit = load_contracts().catalog.limit(rule.limit)
     window = 60.0 / (limit.max or 1)
-    if sms_control is None:
-        wait = window + rule.after   # the pace before the first call, then the probe's own wait
-        if wait > min(float(sms_target.time.max_wait), REAL_WAIT_CAP):
-            raise NotExercised(f"{rule.id}: needs {wait:g} s of real time (a clock the suite can move, or a "
-                               f"max_wait and cap of at least that); this run does not wait that long")
+    # the pace before the first call, then the probe's own wait
+    require_real_wait(window + rule.after, sms_target, sms_control, rule.id)
     client = sms_clients(rule.dialect)
     params = client.valid_request(rule.operation)
     first = client.result(rule.operation, client.call(rule.operation, params))  # paced: a window since the last

@@ -23,6 +23,9 @@ SPEEDMARKET_KEYS = ("balance_1", "balance_2", "balance_3", "balance_4")
 # Credits every pool gets before a step on a target the suite can steer (a sandbox pays for real).
 TOP_UP = 10_000
 CONTROL_KINDS = ("long", "flash", "short", "voice", "whatsapp")
+# Readings a dialect answers once a minute only (002 § Saldo do usuário): the second costs that wait.
+PACED_SECONDS = {"painel.getbalance": 60.0}
+REAL_WAIT_CAP = 90.0   # seconds of real time one test of these families may wait (a run must not wait minutes)
 
 
 def _crdtf(clients: Callable[[str], Any]) -> dict[str, float]:
@@ -70,6 +73,19 @@ def read_pools(clients: Callable[[str], Any], reading: str) -> dict[str, float]:
     if reader is None:
         raise NotExercised(f"no way to read the balance {reading!r}")
     return reader(clients)
+
+
+def require_real_wait(seconds: float, target: Any, control: Any, what: str) -> None:
+    """NotExercised unless ``seconds`` of real time fit the target's max_wait and REAL_WAIT_CAP (a target
+    with a control API moves its clock instead, at no cost)."""
+    if control is None and seconds > min(float(target.time.max_wait), REAL_WAIT_CAP):
+        raise NotExercised(f"{what}: needs {seconds:g} s of real time (a clock the suite can move, or a max_wait "
+                           f"and cap of at least that); this run does not wait that long")
+
+
+def require_reading(reading: str, target: Any, control: Any, what: str) -> None:
+    """A before/after comparison through a paced reading waits out its pace once."""
+    require_real_wait(PACED_SECONDS.get(reading, 0.0), target, control, what)
 
 
 def top_up(control: Any) -> None:
