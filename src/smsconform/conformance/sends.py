@@ -61,9 +61,10 @@ def _speedmarket(clients: Callable[[str], Any], operation: str, params: dict[str
     client = clients("speedmarket")
     if operation == "send-multiple":
         request = client.valid_request("send-multiple")
+        content = params.pop("content", text)   # a media type's URL is each message's content
         request["defaultValues"] = {**request["defaultValues"], **params}
         for message in request["messages"]:
-            message["content"] = text
+            message["content"] = content
         exchange = client.call("send-multiple", request)
         items = client.item_results(exchange)
         body = client.json(exchange)
