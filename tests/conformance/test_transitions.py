@@ -12,7 +12,7 @@ cacl), holds and releases (painel), lets time pass (the target's control API, or
   release follow painel.campaign the same way;
 - a scheduled message is not sent before its time;
 - credits are conserved: what the balance lost is the SMS parts of what was accepted, less the refunds
-  the contract gives for a cancel (contracts/emulator/lifecycle.yaml, an inferred rule: the seeds do not
+  the contract gives for a cancel (contracts/catalog/credits.yaml, family refund, inferred: the seeds do not
   say; a target other than the emulator may refund all or nothing, but consistently per message).
 
 mensagem's stat and stam answer OUT-OF-DATE since 29/02/2020 (003 § LEIA ANTES DE INICIAR), so its
@@ -33,7 +33,6 @@ from hypothesis.stateful import (Bundle, RuleBasedStateMachine, initialize, inva
                                  run_state_machine_as_test)
 
 from smsconform.contracts import load_contracts
-from smsconform.contracts.yamlfile import load_yaml
 from smsconform.conformance.clients.base import valid_number
 from smsconform.conformance.receiver import CallbackReceiver
 
@@ -69,8 +68,7 @@ def refund_rule(target: Any) -> bool | None:
     """Whether a cancel refunds: the emulator's contract says (inferred); for another target, unknown."""
     if target.name != "emulator":
         return None
-    data, _ = load_yaml(load_contracts().root / "emulator" / "lifecycle.yaml")
-    return bool(data["credits"]["refund_on_cancel"])
+    return any(getattr(r, "family", None) == "refund" for r in load_contracts().catalog.families)
 
 
 @dataclass

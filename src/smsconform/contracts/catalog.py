@@ -181,6 +181,7 @@ class Catalog:
     callbacks: list[Callback] = field(default_factory=list)
     contradictions: list[Contradiction] = field(default_factory=list)
     substitutes: list[Substitute] = field(default_factory=list)
+    families: list[Any] = field(default_factory=list)  # credit:, accept:, select:, rate: rules (families.py)
 
     # -- look-ups ---------------------------------------------------------------------------------
     @cached_property
@@ -250,6 +251,7 @@ class Catalog:
         yield from self.limits
         yield from self.machines
         yield from self.callbacks
+        yield from self.families
 
 
 # -- loading ----------------------------------------------------------------------------------------
@@ -276,14 +278,15 @@ def _check(validator: jsonschema.Draft202012Validator, path: Path) -> tuple[dict
 def load_catalog(directory: Path) -> Catalog:
     validator = _validator(directory / "schema.yaml")
     catalog = Catalog()
-    for name in CATALOG_FILES:
+    builders = {**_BUILDERS, **_family_builders()}
+    for name in builders:  # CATALOG_FILES, then the behaviour families' files
         path = directory / f"{name}.yaml"
         if not path.exists():
             raise ContractError(path, None, "missing catalog file")
         data, node = _check(validator, path)
         if data["kind"] != name:
             raise ContractError(path, line_of(node, ["kind"]), f"kind must be {name!r}")
-        builder = _BUILDERS[name]
+        builder = builders[name]
         for index, entry in enumerate(data["entries"]):
             try:
                 builder(catalog, entry)
@@ -412,6 +415,14 @@ _BUILDERS = {
     "contradictions": _add_contradiction,
     "substitutes": _add_substitute,
 }
+
+
+def _family_builders() -> dict[str, Any]:
+    """The behaviour families' files (families.py, which builds on Rule, hence imported here)."""
+    from .families import FAMILY_BUILDERS
+
+    return {name: (lambda catalog, entry, build=build: catalog.families.extend(build(entry, _source)))
+            for name, build in FAMILY_BUILDERS.items()}
 
 
 def _check_duplicates(catalog: Catalog, directory: Path) -> None:

@@ -63,6 +63,8 @@ class Core:
         root = self.contracts.root / "emulator"
         self.numbering = Numbering.from_contract(load_yaml(root / "numbering.yaml")[0])
         self.timing = load_yaml(root / "lifecycle.yaml")[0]
+        # A cancel gives the debit back where the catalog says so (credits.yaml, family refund; inferred).
+        self._refunds_on_cancel = any(getattr(r, "family", None) == "refund" for r in self.contracts.catalog.families)
         self.profile = self.contracts.emulator_profile
         self.reserved = self._reserved_numbers()
         self.renderers: dict[str, CallbackRenderer] = {}
@@ -352,7 +354,7 @@ class Core:
             return None
         if msg.state in (m.WAITING, m.PAUSED):
             self._move(msg, m.CANCELLED, self.now())
-            if self.timing["credits"]["refund_on_cancel"] and msg.cost:
+            if self._refunds_on_cancel and msg.cost:
                 self.accounts.refund(msg.client_id, msg.scope, msg.kind, msg.cost)
             return self.message(id=msg.id)
         return msg
