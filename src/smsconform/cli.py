@@ -119,7 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--frozen", action="store_true", help="time moves only through the control API")
     emulator.set_defaults(func=cmd_emulator)
 
-    certify = sub.add_parser("certify", help="run the conformance suite against a target and write the reports")
+    certify = sub.add_parser("certify", help="run the conformance suite against a target and write the reports",
+                             description="Run the conformance suite against a target and write the reports. "
+                             "Rules the documents state (documented) or public integrations show (observed, "
+                             "field-notes.md) decide the verdict; a departure from a rule we only inferred is a "
+                             "deviation, listed in the reports and never a failure.")
     _target_options(certify)
     certify.add_argument("--reports", default="reports", help="where to write junit.xml, results.json and "
                          "report.html (default ./reports)")

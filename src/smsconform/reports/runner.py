@@ -45,7 +45,7 @@ class SuiteRun:
 
     def describe(self) -> dict[str, Any]:
         return {"dialects": list(self.dialects), "hypothesis_profile": self.hypothesis_profile or "ci",
-                "workers": self.workers or "0", "suite": str(suite_dir())}
+                "workers": self.workers or "0", "suite": str(suite_dir()), "strict": "--strict-rules" in self.extra}
 
 
 def run(suite: SuiteRun, plugins: Sequence[object]) -> int:
