@@ -171,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
         "certify", help="run the conformance suite against a target and write the reports",
         description="Run the conformance suite against a target (the embedded emulator, or a TOML profile: "
                     "`smsconform init-profile` writes a commented one) and write junit.xml, results.json "
-                    "(rewritten as tests finish) and report.html.",
+                    "(rewritten as tests finish) and report.html. Rules the documents state (documented) or public "
+                    "integrations show (observed, field-notes.md) decide the verdict; a departure from a rule we only "
+                    "inferred is a deviation, listed in the reports and never a failure (--strict judges them too).",
         epilog="exit status: 0 CERTIFIED; 1 NOT CERTIFIED or INCOMPLETE (--max-time was up first); 2 a usage "
                "or target error (a bad profile, a dialect that does not answer). The closing lines say what "
                "would exercise the rules the run could not reach and print a command that reruns the failures.")

@@ -28,6 +28,7 @@ from schemathesis.checks import load_all_checks
 from smsconform.conformance.clients.base import NotExercised, valid_number
 from smsconform.conformance.exchange import RECORDED, Exchange
 from smsconform.conformance.no_redirects import NoRedirectSession
+from smsconform.conformance.judge import expect
 from smsconform.contracts import HTTP_DIALECTS, load_contracts
 from smsconform.contracts.grammars import GrammarError, parse
 
@@ -269,12 +270,15 @@ def _resolve(schema: Any, doc: dict[str, Any]) -> Any:
     return schema
 
 
-def _key_orders(schema: Any, doc: dict[str, Any], depth: int = 0) -> tuple[list[list[str]], dict[str, Any]]:
-    """The `x-key-order` lists a schema (and its allOf/oneOf/anyOf) declares, and its property schemas."""
+def _key_orders(schema: Any, doc: dict[str, Any], depth: int = 0
+                ) -> tuple[list[tuple[list[str], str, str | None]], dict[str, Any]]:
+    """The `x-key-order` lists a schema (and its allOf/oneOf/anyOf) declares, each with its basis
+    (`x-key-order-basis`, observed unless the schema says otherwise) and reason, and its property schemas."""
     schema = _resolve(schema, doc)
     if not isinstance(schema, dict) or depth > 8:
         return [], {}
-    orders = [list(schema["x-key-order"])] if isinstance(schema.get("x-key-order"), list) else []
+    orders = [(list(schema["x-key-order"]), str(schema.get("x-key-order-basis", "observed")),
+               schema.get("x-key-order-reason"))] if isinstance(schema.get("x-key-order"), list) else []
     props = dict(schema.get("properties") or {})
     for key in ("allOf", "oneOf", "anyOf"):
         for sub in schema.get(key) or []:
@@ -285,24 +289,24 @@ def _key_orders(schema: Any, doc: dict[str, Any], depth: int = 0) -> tuple[list[
     return orders, props
 
 
-def _check_order(body: Any, schema: Any, doc: dict[str, Any], where: str) -> None:
+def _check_order(body: Any, schema: Any, doc: dict[str, Any], where: str, rule: str) -> None:
     if isinstance(body, list):
         items = (_resolve(schema, doc) or {}).get("items") if isinstance(_resolve(schema, doc), dict) else None
         for index, item in enumerate(body[:50]):
-            _check_order(item, items, doc, f"{where}[{index}]")
+            _check_order(item, items, doc, f"{where}[{index}]", rule)
         return
     if not isinstance(body, dict):
         return
     orders, props = _key_orders(schema, doc)
     keys = list(body)
-    for order in orders:
+    for order, basis, reason in orders:
         present = [k for k in keys if k in order]
         expected = [k for k in order if k in body]
-        if present != expected:
-            raise AssertionError(f"{where or 'the body'}: keys in the order {expected} (x-key-order), got {present}")
+        expect(present == expected, rule, f"{where or 'the body'}: keys in the order {expected} (x-key-order), got "
+               f"{present}", basis=basis, reason=reason)
     for name, value in body.items():
         if name in props and isinstance(value, (dict, list)):
-            _check_order(value, props[name], doc, f"{where}.{name}")
+            _check_order(value, props[name], doc, f"{where}.{name}", rule)
 
 
 def key_order_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -318,7 +322,10 @@ def key_order_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
         body = response.json()
     except ValueError:
         return None
-    _check_order(body, media.get("schema"), case.operation.schema.raw_schema, "")
+    raw = case.operation.definition.raw
+    dialect = str(raw.get("operationId", "")).split("_", 1)[0]
+    _check_order(body, media.get("schema"), case.operation.schema.raw_schema, "",
+                 f"openapi:{dialect}.{raw.get('operationId', '')}")
     return True
 
 

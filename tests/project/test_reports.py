@@ -164,6 +164,40 @@ def test_junit_counts_and_outcomes(tmp_path: Path) -> None:
     assert rules == ["code:mensagem.send.90"]
 
 
+def test_a_deviation_is_reported_everywhere_and_never_fails_the_verdict(tmp_path: Path) -> None:
+    """Issue 18: a check of an inferred rule that did not hold is listed in results.json (rule status, the
+    top-level list, the counts per basis), in JUnit as a property of a passed testcase, and in the HTML
+    report's matrix column and section with the inference's reason; the verdict stays CERTIFIED."""
+    rule = "code:fcati.enviar.401"
+    deviation = {"rule": rule, "basis": "inferred", "message": "expected code 401, got '403'",
+                 "reason": "no refusal is published (field-notes.md)"}
+    records = [TestRecord(f"{CODES}[fcati-401]", PASSED, 0.1, [rule], "fcati", deviations=[deviation]),
+               TestRecord(f"{CODES}[ok]", PASSED, 0.1, ["code:fcati.enviar.200"], "fcati")]
+    raw = build(_collector(*records), load_contracts(), _target(), {})
+    results, paths = write_reports(raw, tmp_path, ())
+    assert results["verdict"] == CERTIFIED
+    by_id = {r["id"]: r for r in results["rules"]}
+    assert by_id[rule]["status"] == "deviation" and by_id[rule]["can_fail_verdict"] is True  # its refusal part
+    assert by_id["code:painel.holdsms.0/wrong_state"]["can_fail_verdict"] is False
+    assert [d["rule"] for d in results["deviations"]] == [rule]
+    bases = results["summary"]["bases"]
+    assert set(bases) == {"documented", "observed", "inferred"}
+    assert bases["inferred"]["deviations"] == 1
+    assert 0 < bases["inferred"]["can_fail_verdict"] < bases["inferred"]["rules"]
+    assert bases["documented"]["can_fail_verdict"] == bases["documented"]["rules"]
+    assert sum(b["rules"] for b in bases.values()) == len(results["rules"])
+    cases = {c.get("name"): c for c in ET.parse(paths["junit"]).getroot().iter("testcase")}
+    case = cases["test_code_is_answered_exactly[fcati-401]"]
+    assert case.find("failure") is None and case.find("skipped") is None
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert json.loads(props["deviations"])[0]["rule"] == rule
+    page = lxml_html.fromstring(paths["html"].read_text(encoding="utf-8"))
+    cell = page.xpath('//table[@id="matrix"]//td[@data-dialect="fcati"][@data-family="deviations"]')
+    assert cell and cell[0].text_content().startswith("1")
+    section = page.get_element_by_id("deviations").text_content()
+    assert rule in section and "no refusal is published" in section and "not judged" in section
+
+
 # -- end to end: a failing certification of a profile target ---------------------------------------------
 LOGIN = f"rep-{uuid.uuid4().hex[:10]}"
 PASSWORD = f"Pw-{uuid.uuid4().hex}"

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from ..contracts import Code
+from ..contracts import Code, load_contracts
 from .judge import expect
 
 # Status tables are not request answers: the transitions and callbacks families observe them.
@@ -17,16 +17,28 @@ def code_params(codes: list[Code]) -> list[Any]:
     return [pytest.param(c, id=c.id, marks=[pytest.mark.rules(c.id), pytest.mark.dialect(c.dialect)]) for c in codes]
 
 
+def success_wires(code: Code) -> set[str]:
+    """The wire codes by which the code's operation answers a success."""
+    return {c.wire for c in load_contracts().catalog.operation_codes(code.dialect, code.operation) if c.success}
+
+
 def assert_answers(code: Code, result: Any, after: str = "") -> None:
     """The answer carries the code on the wire and, where the dialect returns one, its text verbatim.
 
     Each part is held to its own basis (judge.py): a code the documents give fails the test when it is
-    wrong, while a text we inferred is a deviation.
+    wrong, while a text we inferred is a deviation. Where the documents establish only that the answer is
+    a refusal (``refusal`` in codes.yaml: fcati's "devem ser obrigatoriamente autenticadas", with no
+    status published), an answer that is a success fails on that part, and another refusal than the
+    inferred code is a deviation.
     """
+    if code.refusal_basis and not code.success and result.code != code.wire:
+        expect(result.code not in success_wires(code), code,
+               f"{code.id}: {after}the documents make this a refusal, got the success {result.code!r} ({result.text!r})"
+               f" [{code.refusal_source}]", basis=code.refusal_basis)
     ok = expect(result.code == code.wire, code,
                 f"{code.id}: {after}expected code {code.wire} ({code.text}), got {result.code!r} ({result.text!r})"
                 f" [{code.source}]")
     if ok and result.text is not None:
         expect(result.text == code.text, code,
                f"{code.id}: code {code.wire} must read {code.text!r} verbatim, got {result.text!r} [{code.source}]",
-               basis=code.text_basis)
+               basis=code.text_basis, reason=code.text_reason)

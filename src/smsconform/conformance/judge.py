@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+BASES = ("documented", "observed", "inferred")
 JUDGED_BASES = ("documented", "observed")
 
 # Deviations the running test recorded; the plugin clears it before each test and attaches it to the
@@ -36,6 +37,15 @@ def set_strict(strict: bool) -> None:
 def judged(basis: str | None) -> bool:
     """Whether a mismatch on a check of this basis fails the test (rather than being a deviation)."""
     return MODE.strict or basis in JUDGED_BASES
+
+
+def can_fail(rule: Any, strict: bool | None = None) -> bool:
+    """Whether a mismatch on this rule can turn the verdict: its basis is judged, or a part of it is (a code
+    whose refusal the documents establish, whose text is inferred or not: ``refusal``, ``text_basis``)."""
+    if MODE.strict if strict is None else strict:
+        return True
+    parts = (rule.basis, getattr(rule, "refusal_basis", None), getattr(rule, "text_basis_raw", None))
+    return any(basis in JUDGED_BASES for basis in parts)
 
 
 def _identity(rule: Any, basis: str | None, reason: str | None) -> tuple[str, str | None, str | None]:

@@ -4,6 +4,10 @@ A state is built through the dialect's own operations (send a message to a numbe
 known, cancel it, create a login twice...) and, where time must pass or the provider must be put in a
 mode, through the target's control API. A target without one cannot reach those states: the rule is
 reported as not exercised.
+
+No document says how long a status step takes ("O tempo de entrega é variável", 003), so time is moved
+in small steps until the control API shows the message in the state (up to HORIZON), never by the
+emulator's own 1 s / 2 s / 5 s.
 """
 from __future__ import annotations
 
@@ -13,17 +17,43 @@ from typing import Any, Callable, Iterator
 from .clients.base import NotExercised
 from .triggers import Plan
 
-# message_<state>: the outcome fixture whose number reaches that state, and how long to let pass.
+# message_<state>: the outcome fixture whose number reaches that state, and the first step of time to let
+# pass (then more, in steps of STEP, until the message is in the state).
 MESSAGE_STATES: dict[str, tuple[str | None, float | None, bool]] = {
     #  state        number fixture      seconds     scheduled far ahead
     "waiting": (None, None, True),
-    "queued": (None, 1.5, False),
-    "sent": (None, 3.5, False),
-    "error": ("outcome_error", 3.5, False),
-    "invalid": ("outcome_invalid", 3.5, False),
+    "queued": (None, 0.5, False),
+    "sent": (None, 0.5, False),
+    "error": ("outcome_error", 0.5, False),
+    "invalid": ("outcome_invalid", 0.5, False),
     "held": ("antifraud", None, False),
     "cancelled": (None, None, True),
 }
+
+
+STEP = 0.5
+HORIZON = 3 * 86400.0
+
+
+def _state_of(control: Any, digest: str) -> str | None:
+    try:
+        found = control.messages(hash=digest)
+    except Exception:  # noqa: BLE001 - a control API without /messages: the state cannot be watched
+        return None
+    return str(found[-1].get("state")) if isinstance(found, list) and found else None
+
+
+def let_reach(control: Any, digest: str, state: str, first: float) -> None:
+    """Move the target's clock until the message is in ``state``: in steps of STEP seconds, growing after
+    a minute so that a carrier that takes hours is still waited for (up to HORIZON). Where the control API
+    cannot show the message, only ``first`` passes."""
+    control.advance(first)
+    moved, step = first, STEP
+    while _state_of(control, digest) not in (state, None) and moved < HORIZON:
+        control.advance(step)
+        moved += step
+        if moved > 60:
+            step = min(step * 2, 3600.0)
 
 
 def _need_control(control: Any, state: str) -> Any:
@@ -49,7 +79,7 @@ def message_state(client: Any, control: Any, state: str, operation: str) -> Plan
     if state == "cancelled":
         client.cancel_one(digest)
     if seconds is not None:
-        control.advance(seconds)
+        let_reach(control, digest, state, seconds)
     return Plan(operation, "main", {**client.valid_request(operation), client.hash_param(operation): digest})
 
 

@@ -16,7 +16,7 @@ import jsonschema
 from .errors import ContractError
 from .yamlfile import line_of, load_yaml
 
-CATALOG_FILES = ("codes", "limits", "machines", "callbacks", "contradictions", "substitutes")
+CATALOG_FILES = ("codes", "limits", "machines", "callbacks", "contradictions", "substitutes", "behaviours")
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class Code(Rule):
     note: str | None = None
     text_basis_raw: str | None = None        # the text's own basis, where it differs from the code's
     text_reason: str | None = None           # why the text is inferred
+    refusal_basis: str | None = None         # that the answer is a refusal at all, where the documents say so
+    refusal_source: Source | None = None     # while the code itself is inferred (fcati: no status published)
 
     @property
     def text_basis(self) -> str:
@@ -79,6 +81,16 @@ class Limit(Rule):
     above_code: str | None
     note: str | None = None
     overrides: dict[str, Any] | None = None  # `set`: the parameters under which the limit applies
+    below_basis: str | None = None           # the basis of the code answered below / above, where the
+    above_basis: str | None = None           # entry gives one (which code answers is often inferred)
+    below_reason: str | None = None
+    above_reason: str | None = None
+
+    def side_basis(self, side: str) -> tuple[str, str | None]:
+        """(basis, reason) of the code a value on ``side`` ("below" or "above") is answered with."""
+        basis = self.below_basis if side == "below" else self.above_basis
+        reason = self.below_reason if side == "below" else self.above_reason
+        return (basis or self.basis), (reason if basis else self.reason)
 
 
 @dataclass(frozen=True)
@@ -173,6 +185,15 @@ class Substitute:
     why: str
 
 
+@dataclass(frozen=True)
+class Behaviour(Rule):
+    """What a target does beyond one answer (what a message costs, what an MO record's fields are named, ...):
+    a rule of its own, so that no such assumption hides in test code (behaviours.yaml)."""
+
+    statement: str
+    note: str | None = None
+
+
 @dataclass
 class Catalog:
     codes: list[Code] = field(default_factory=list)
@@ -182,6 +203,7 @@ class Catalog:
     contradictions: list[Contradiction] = field(default_factory=list)
     substitutes: list[Substitute] = field(default_factory=list)
     families: list[Any] = field(default_factory=list)  # credit:, accept:, select:, rate: rules (families.py)
+    behaviours: list[Behaviour] = field(default_factory=list)
 
     # -- look-ups ---------------------------------------------------------------------------------
     @cached_property
@@ -252,6 +274,7 @@ class Catalog:
         yield from self.machines
         yield from self.callbacks
         yield from self.families
+        yield from self.behaviours
 
 
 # -- loading ----------------------------------------------------------------------------------------
@@ -313,8 +336,10 @@ def _add_codes(catalog: Catalog, entry: dict[str, Any]) -> None:
                 semantic=raw["reason"],
                 trigger=raw.get("trigger"),
                 note=raw.get("note"),
-                text_basis_raw=raw.get("text_basis"),
+                text_basis_raw=raw.get("text_basis", entry.get("text_basis")),
                 text_reason=raw.get("text_reason_inferred"),
+                refusal_basis=(raw.get("refusal") or {}).get("basis"),
+                refusal_source=_source(raw["refusal"]["source"]) if raw.get("refusal") else None,
             )
         )
 
@@ -337,6 +362,10 @@ def _add_limit(catalog: Catalog, entry: dict[str, Any]) -> None:
             above_code=(entry.get("above") or {}).get("code"),
             note=entry.get("note"),
             overrides=entry.get("set"),
+            below_basis=(entry.get("below") or {}).get("basis"),
+            above_basis=(entry.get("above") or {}).get("basis"),
+            below_reason=(entry.get("below") or {}).get("reason"),
+            above_reason=(entry.get("above") or {}).get("reason"),
         )
     )
 
@@ -407,6 +436,12 @@ def _add_substitute(catalog: Catalog, entry: dict[str, Any]) -> None:
     catalog.substitutes.append(Substitute(entry["dialect"], entry["reason"], tuple(entry["answer_as"]), entry["why"]))
 
 
+def _add_behaviour(catalog: Catalog, entry: dict[str, Any]) -> None:
+    catalog.behaviours.append(Behaviour(
+        id=f"behaviour:{entry['id']}", dialect=entry["dialect"], source=_source(entry["source"]),
+        basis=entry["basis"], reason=entry.get("reason"), statement=entry["statement"], note=entry.get("note")))
+
+
 _BUILDERS = {
     "codes": _add_codes,
     "limits": _add_limit,
@@ -414,6 +449,7 @@ _BUILDERS = {
     "callbacks": _add_callback,
     "contradictions": _add_contradiction,
     "substitutes": _add_substitute,
+    "behaviours": _add_behaviour,
 }
 
 

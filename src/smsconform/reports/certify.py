@@ -192,5 +192,10 @@ def _summarise(results: dict[str, Any], reports: dict[str, Path], out: TextIO, s
               f"{tests[NOT_EXERCISED_STATUS]} not exercised; catalog rules {rules[PASSED]} passed, "
               f"{rules[FAILED]} failed, {rules[NOT_EXERCISED_STATUS]} not exercised "
               f"({results['run']['duration_s']:.1f} s)\n")
+    deviations = results.get("deviations", [])
+    if deviations:
+        rules_deviated = len({d["rule"] for d in deviations})
+        out.write(f"{len(deviations)} deviations from inferred rules ({rules_deviated} rules; reported, not judged;"
+                  f" --strict to judge them): see the reports\n")
     out.write("reports: " + ", ".join(str(p) for p in reports.values()) + "\n")
     out.flush()

@@ -4,7 +4,9 @@ Everything is inline (CSS in a <style> element, no script, no font, image or lin
 be attached to a ticket or archived by CI and still read the same years later. It shows, in this order: the
 verdict, who was certified against which contracts, a matrix of dialects by rule family coloured by result,
 the coverage of the documented codes, limits and transitions, each failure with its rule, its source in the
-documents and the exchange, and the rules that were not exercised with the reason.
+documents and the exchange, each deviation from an inferred rule with the inference's reason (reported,
+never a failure: the matrix counts them in a column of their own), what each basis holds and can decide,
+and the rules that were not exercised with the reason.
 """
 from __future__ import annotations
 
@@ -14,14 +16,15 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..contracts import DIALECTS
-from .collect import FAILED, NOT_EXERCISED_STATUS, PASSED
-from .families import FAMILIES
+from .collect import DEVIATION, FAILED, NOT_EXERCISED_STATUS, PASSED
+from .families import FAMILIES, rule_dialect
 from .results import CERTIFIED, NONE
 
 FAMILY_TITLES = {"codes": "codes", "limits": "limits", "transitions": "machines / transitions", "schema": "schema",
                  "grammar": "grammar", "callbacks": "callbacks"}
-STATUS_CLASS = {PASSED: "passed", FAILED: "failed", NOT_EXERCISED_STATUS: "notex", NONE: "none"}
-STATUS_LABEL = {PASSED: "passed", FAILED: "failed", NOT_EXERCISED_STATUS: "not exercised", NONE: "no test"}
+STATUS_CLASS = {PASSED: "passed", FAILED: "failed", NOT_EXERCISED_STATUS: "notex", NONE: "none", DEVIATION: "deviation"}
+STATUS_LABEL = {PASSED: "passed", FAILED: "failed", NOT_EXERCISED_STATUS: "not exercised", NONE: "no test",
+                DEVIATION: "deviation"}
 
 CSS = """
 :root { --ok:#1a7f37; --ok-bg:#dafbe1; --ko:#cf222e; --ko-bg:#ffebe9; --ne:#7d4e00; --ne-bg:#fff8c5;
@@ -50,6 +53,9 @@ td.passed { background: var(--ok-bg); color: var(--ok); }
 td.failed { background: var(--ko-bg); color: var(--ko); font-weight: 700; }
 td.notex { background: var(--ne-bg); color: var(--ne); }
 td.none { background: var(--no-bg); color: var(--no); }
+td.deviation { background: #ddf4ff; color: #0550ae; }
+.pill.deviation { background: #ddf4ff; color: #0550ae; }
+.deviation-item { border-left: 4px solid #0550ae; padding: 4px 10px; margin: 0 0 10px; background: #f6fbff; }
 .cell-status { display: block; font-weight: 600; }
 .cell-counts { display: block; font-size: 12px; }
 .legend span { display: inline-block; padding: 2px 8px; margin-right: 6px; border-radius: 3px; font-size: 12px; }
@@ -121,8 +127,17 @@ def _summary(results: dict[str, Any]) -> str:
             + line("Tests", tests) + line("Catalog rules", rules) + "</table>" + extra)
 
 
+def _deviations_by_dialect(results: dict[str, Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for deviation in results.get("deviations", []):
+        dialect = rule_dialect(str(deviation.get("rule", ""))) or ""
+        counts[dialect] = counts.get(dialect, 0) + 1
+    return counts
+
+
 def _matrix(results: dict[str, Any]) -> str:
-    head = "".join(f"<th>{_e(FAMILY_TITLES[f])}</th>" for f in FAMILIES)
+    deviated = _deviations_by_dialect(results)
+    head = "".join(f"<th>{_e(FAMILY_TITLES[f])}</th>" for f in FAMILIES) + "<th>deviations</th>"
     rows = []
     for dialect in DIALECTS:
         cells = []
@@ -134,10 +149,16 @@ def _matrix(results: dict[str, Any]) -> str:
             cells.append(f'<td class="{STATUS_CLASS[status]}" data-dialect="{_e(dialect)}" data-family="{_e(family)}">'
                          f'<span class="cell-status">{_e(STATUS_LABEL[status])}</span>'
                          f'<span class="cell-counts">{_e(counts)}</span></td>')
+        n = deviated.get(dialect, 0)
+        cells.append(f'<td class="{"deviation" if n else "none"}" data-dialect="{_e(dialect)}" data-family="deviations">'
+                     f'<span class="cell-status">{n}</span><span class="cell-counts">'
+                     f'{"reported, not judged" if n else ""}</span></td>')
         rows.append(f"<tr><th>{_e(dialect)}</th>{''.join(cells)}</tr>")
     legend = ('<p class="legend"><span class="pill passed">passed</span><span class="pill failed">failed</span>'
               '<span class="pill notex">not exercised</span><span class="pill">no test</span>'
-              '<span class="small">counts are tests; n/e = not exercised</span></p>')
+              '<span class="pill deviation">deviation</span>'
+              '<span class="small">counts are tests; n/e = not exercised; deviations are checks of inferred rules'
+              ' that did not hold (reported, never a failure)</span></p>')
     return f'<table class="matrix" id="matrix"><tr><th>dialect</th>{head}</tr>{"".join(rows)}</table>{legend}'
 
 
@@ -210,6 +231,29 @@ def _failures(results: dict[str, Any]) -> str:
     return "".join(items)
 
 
+def _deviations(results: dict[str, Any]) -> str:
+    """Each deviation from an inferred rule: the rule, what differed, and why the rule was only inferred."""
+    items = []
+    for number, d in enumerate(results.get("deviations", []), 1):
+        reason = (f'<div class="small">Inferred because: {_e(d["reason"])}</div>' if d.get("reason") else "")
+        items.append(f'<div class="deviation-item" id="deviation-{number}"><code>{_e(d.get("rule"))}</code> '
+                     f'<span class="small">({_e(d.get("basis"))}; {_e(d.get("nodeid"))})</span>'
+                     f'<div>{_e(d.get("message"))}</div>{reason}</div>')
+    strict = results["summary"].get("strict")
+    note = ("<p class='small'>Judged with --strict: a deviation fails its test.</p>" if strict else
+            "<p class='small'>Reported, not judged: the documents do not establish these rules, so they never "
+            "turn the verdict (--strict judges them).</p>")
+    return note + ("".join(items) or '<p id="no-deviations">No deviation.</p>')
+
+
+def _bases(results: dict[str, Any]) -> str:
+    bases = results["summary"].get("bases") or {}
+    rows = "".join(f"<tr><td>{_e(basis)}</td><td>{c['rules']}</td><td>{c['can_fail_verdict']}</td>"
+                   f"<td>{c['deviations']}</td></tr>" for basis, c in bases.items())
+    return ("<table id='bases'><tr><th>basis</th><th>catalog rules</th><th>can fail the verdict</th>"
+            f"<th>deviated in this run</th></tr>{rows}</table>")
+
+
 def _not_exercised(rules: Iterable[dict[str, Any]]) -> str:
     groups: dict[str, list[str]] = {}
     for rule in rules:
@@ -273,6 +317,10 @@ def render(results: dict[str, Any]) -> str:
 {_identity(results)}
 <h2 id="failures-title">Failures ({len(results['failures']) + len(results.get('collection_errors', []))})</h2>
 <section id="failures">{_failures(results)}</section>
+<h2 id="deviations-title">Deviations from inferred rules ({len(results.get('deviations', []))})</h2>
+<section id="deviations">{_deviations(results)}</section>
+<h2>What each basis decides</h2>
+{_bases(results)}
 <h2>Not exercised</h2>
 {_ways(results.get('not_exercised_by') or [])}
 {_not_exercised(results['rules'])}

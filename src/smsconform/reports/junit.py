@@ -3,10 +3,12 @@
 pytest's writer copies captured output and raw failure text into the file, which may carry a target's
 credentials before anything could redact them; writing from the results keeps one redaction point and the
 same outcome per test as results.json. Each testcase carries the rules it checks as properties, so a CI
-test view can show them.
+test view can show them, and its deviations from inferred rules as the property ``deviations`` (JSON):
+a deviation is reported, never a failure, so a testcase with deviations only is a passed one.
 """
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,8 @@ def write_junit(results: dict[str, Any], path: Path) -> Path:
     props = ET.SubElement(suite, "properties")
     for name, value in (("verdict", results["verdict"]), ("target", results["target"]["name"]),
                         ("contracts.version", results["contracts"]["version"]),
-                        ("contracts.sha256", results["contracts"]["sha256"])):
+                        ("contracts.sha256", results["contracts"]["sha256"]),
+                        ("deviations", len(results.get("deviations", [])))):
         ET.SubElement(props, "property", {"name": name, "value": str(value)})
     for test in tests:
         classname, name = _case_names(test["nodeid"])
@@ -46,6 +49,9 @@ def write_junit(results: dict[str, Any], path: Path) -> Path:
             ET.SubElement(case_props, "property", {"name": "rule", "value": rule})
         if test.get("dialect"):
             ET.SubElement(case_props, "property", {"name": "dialect", "value": test["dialect"]})
+        if test.get("deviations"):
+            ET.SubElement(case_props, "property", {"name": "deviations",
+                                                   "value": json.dumps(test["deviations"], ensure_ascii=False)})
         if test["outcome"] == FAILED:
             failure = failures.get(test["nodeid"], {})
             node = ET.SubElement(case, "failure", {"message": test.get("message") or "failed"})

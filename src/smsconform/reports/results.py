@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
+from ..conformance.judge import BASES, can_fail
 from ..contracts import DIALECTS, Contracts, Rule
 from .collect import DEVIATION, FAILED, NOT_EXERCISED_STATUS, PASSED, Collector, TestRecord
 from .families import FAMILIES, family_of_test, rule_dialect, rule_family
@@ -53,7 +54,7 @@ def _deviations(records: Iterable[TestRecord]) -> dict[str, list[dict[str, Any]]
 
 
 def _rules(contracts: Contracts, by_rule: dict[str, list[TestRecord]], selected: set[str],
-           deviations: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+           deviations: dict[str, list[dict[str, Any]]], strict: bool = False) -> list[dict[str, Any]]:
     out = []
     for rule in contracts.catalog.rules():
         tests = by_rule.get(rule.id, [])
@@ -62,7 +63,7 @@ def _rules(contracts: Contracts, by_rule: dict[str, list[TestRecord]], selected:
             status = DEVIATION
         entry: dict[str, Any] = {
             "id": rule.id, "kind": rule.kind, "family": rule_family(rule.id), "dialect": rule.dialect,
-            "status": status, "basis": rule.basis, "source": _source(rule),
+            "status": status, "basis": rule.basis, "can_fail_verdict": can_fail(rule, strict), "source": _source(rule),
             "tests": [{"nodeid": t.nodeid, "outcome": t.outcome} for t in tests],
         }
         if rule.reason:
@@ -103,8 +104,9 @@ def _share(entries: list[dict[str, Any]]) -> dict[str, Any]:
     total = len(entries)
     passed = sum(1 for e in entries if e["status"] == PASSED)
     failed = sum(1 for e in entries if e["status"] == FAILED)
-    exercised = passed + failed
-    return {"total": total, "exercised": exercised, "passed": passed, "failed": failed,
+    deviated = sum(1 for e in entries if e["status"] == DEVIATION)  # exercised: an inferred part did not hold
+    exercised = passed + failed + deviated
+    return {"total": total, "exercised": exercised, "passed": passed, "failed": failed, "deviations": deviated,
             "percent": round(100.0 * exercised / total, 1) if total else 0.0}
 
 
@@ -144,6 +146,20 @@ def _failure(record: TestRecord, contracts: Contracts) -> dict[str, Any]:
             "evidence": record.evidence}
 
 
+def _bases(contracts: Contracts, rules: list[dict[str, Any]], strict: bool) -> dict[str, dict[str, int]]:
+    """Per basis: how many catalog rules it holds, how many of them can fail the verdict (documented and
+    observed ones; an inferred one only through a part the documents establish, such as fcati's refusal,
+    or with --strict-rules), and how many deviated in this run."""
+    status = {r["id"]: r["status"] for r in rules}
+    out = {basis: {"rules": 0, "can_fail_verdict": 0, "deviations": 0} for basis in BASES}
+    for rule in contracts.catalog.rules():
+        counts = out.setdefault(rule.basis, {"rules": 0, "can_fail_verdict": 0, "deviations": 0})
+        counts["rules"] += 1
+        counts["can_fail_verdict"] += can_fail(rule, strict)
+        counts["deviations"] += status.get(rule.id) == DEVIATION
+    return out
+
+
 def build(collector: Collector, contracts: Contracts, target: TargetInfo, run: dict[str, Any]) -> dict[str, Any]:
     """The whole result of a run, as plain data (not yet redacted: the writers redact)."""
     records = sorted(collector.records.values(), key=lambda r: r.nodeid)
@@ -153,7 +169,7 @@ def build(collector: Collector, contracts: Contracts, target: TargetInfo, run: d
             by_rule[rule_id].append(record)
     selected = set(run.get("dialects") or ())
     deviations = _deviations(records)
-    rules = _rules(contracts, by_rule, selected, deviations)
+    rules = _rules(contracts, by_rule, selected, deviations, bool(run.get("strict")))
     catalog_ids = {r["id"] for r in rules}
     counts = collector.counts()
     certified = (counts[FAILED] == 0 and not collector.collect_errors and counts[PASSED] > 0
@@ -172,6 +188,8 @@ def build(collector: Collector, contracts: Contracts, target: TargetInfo, run: d
                       for s in (PASSED, FAILED, DEVIATION, NOT_EXERCISED_STATUS)}
             | {"total": len(rules)},
             "collection_errors": len(collector.collect_errors),
+            "bases": _bases(contracts, rules, bool(run.get("strict"))),
+            "strict": bool(run.get("strict")),
         },
         "matrix": _matrix(records),
         "coverage": _coverage(contracts, rules, records),
@@ -182,7 +200,8 @@ def build(collector: Collector, contracts: Contracts, target: TargetInfo, run: d
         "collection_errors": [{"nodeid": e.nodeid, "message": e.message} for e in collector.collect_errors],
         "tests": [{"nodeid": r.nodeid, "outcome": r.outcome, "duration_s": round(r.duration, 4),
                    "dialect": _test_dialect(r), "family": family_of_test(r.module, r.rules), "rules": r.rules,
-                   **({"reason": r.reason} if r.reason else {}), **({"message": r.message} if r.message else {})}
+                   **({"reason": r.reason} if r.reason else {}), **({"message": r.message} if r.message else {}),
+                   **({"deviations": r.deviations} if r.deviations else {})}
                   for r in records],
         "timings": {"slowest": [{"nodeid": r.nodeid, "duration_s": round(r.duration, 3)}
                                 for r in sorted(records, key=lambda r: r.duration, reverse=True)[:10]]},
