@@ -80,11 +80,15 @@ def plan_with_state(code: Any, client: Any, control: Any) -> tuple[Plan, Callabl
     state = code.trigger["state"]
     if state == "maintenance":
         return Plan(code.operation, "main", client.valid_request(code.operation)), lambda: maintenance(client, control)
+    return build_state(state, client, control, code.operation, code.id), _nothing
+
+
+def build_state(state: str, client: Any, control: Any, operation: str, rule_id: str) -> Plan:
+    """Build ``state`` on the main account; the plan names the object it built for ``operation``."""
     builder = BUILDERS.get(state) or getattr(client, "build_state", None)
     if builder is None:
-        raise NotExercised(f"no way to build state {state!r} for {code.id}")
-    plan = builder(client, control, state, code.operation)
-    return plan, _nothing
+        raise NotExercised(f"no way to build state {state!r} for {rule_id}")
+    return builder(client, control, state, operation)
 
 
 @contextmanager

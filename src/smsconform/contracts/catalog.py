@@ -16,7 +16,7 @@ import jsonschema
 from .errors import ContractError
 from .yamlfile import line_of, load_yaml
 
-CATALOG_FILES = ("codes", "limits", "machines", "callbacks", "contradictions", "substitutes")
+CATALOG_FILES = ("codes", "limits", "machines", "callbacks", "contradictions", "substitutes", "isolation")
 
 
 @dataclass(frozen=True)
@@ -155,6 +155,18 @@ class Callback(Rule):
 
 
 @dataclass(frozen=True)
+class Isolation(Rule):
+    """An operation asked by a second account for the main account's object (isolation.yaml)."""
+
+    operation: str
+    state: str | None
+    answer: str                               # a code of the same operation the foreign caller gets
+    conceals_number: bool
+    owner_after: dict[str, str] | None        # the owner's own call afterwards: {operation, code}
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Contradiction:
     id: str
     description: str
@@ -181,6 +193,7 @@ class Catalog:
     callbacks: list[Callback] = field(default_factory=list)
     contradictions: list[Contradiction] = field(default_factory=list)
     substitutes: list[Substitute] = field(default_factory=list)
+    isolation: list[Isolation] = field(default_factory=list)
 
     # -- look-ups ---------------------------------------------------------------------------------
     @cached_property
@@ -250,6 +263,7 @@ class Catalog:
         yield from self.limits
         yield from self.machines
         yield from self.callbacks
+        yield from self.isolation
 
 
 # -- loading ----------------------------------------------------------------------------------------
@@ -404,6 +418,26 @@ def _add_substitute(catalog: Catalog, entry: dict[str, Any]) -> None:
     catalog.substitutes.append(Substitute(entry["dialect"], entry["reason"], tuple(entry["answer_as"]), entry["why"]))
 
 
+def _provenance(kind: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """What every rule built from one catalog entry shares: its id, dialect, source and basis."""
+    return {"id": f"{kind}:{entry['id']}", "dialect": entry["dialect"], "source": _source(entry["source"]),
+            "basis": entry["basis"], "reason": entry.get("reason")}
+
+
+def _add_isolation(catalog: Catalog, entry: dict[str, Any]) -> None:
+    catalog.isolation.append(
+        Isolation(
+            **_provenance("isolation", entry),
+            operation=entry["operation"],
+            state=entry.get("state"),
+            answer=entry["answer"],
+            conceals_number=bool(entry.get("conceals_number", False)),
+            owner_after=entry.get("owner_after"),
+            note=entry.get("note"),
+        )
+    )
+
+
 _BUILDERS = {
     "codes": _add_codes,
     "limits": _add_limit,
@@ -411,6 +445,7 @@ _BUILDERS = {
     "callbacks": _add_callback,
     "contradictions": _add_contradiction,
     "substitutes": _add_substitute,
+    "isolation": _add_isolation,
 }
 
 

@@ -1,0 +1,94 @@
+"""Defects in the suite's former blind spots (issue 12, items 5-9): isolation between accounts, number shapes,
+the served WSDL, and codes only a reserved number, an account or a fault reaches.
+
+Each is a mistake an implementer makes when a check is written once and forgotten elsewhere: the ownership
+test kept in one query and dropped in its neighbour, a country code stripped "helpfully", the WSDL's address
+left at the developer's machine.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from smsconform.emulator.core.campaigns import Campaigns
+from smsconform.emulator.core.service import Core
+from smsconform.emulator.dialects.mensagem import Mensagem
+from smsconform.emulator.dialects.painel import Painel
+from smsconform.emulator.dialects.speedmarket import Speedmarket
+from smsconform.emulator.dialects.wbsapi import Wbsapi
+
+from .registry import Patches, defect
+
+_OWNED = "client_id = ? AND "
+
+
+@contextmanager
+def _ownership_forgotten() -> Iterator[None]:
+    """For the length of one operation, the core's look-ups find any client's message or campaign: the
+    `client_id` condition an implementation forgets in one place while keeping it everywhere else."""
+    message, messages, get = Core.message, Core.messages, Campaigns.get
+
+    def any_message(self: Core, **kwargs: Any) -> Any:
+        return message(self, **{**kwargs, "client_id": None})
+
+    def any_messages(self: Core, where: str = "1=1", params: Any = (), limit: int = 10000) -> Any:
+        if where.startswith(_OWNED):
+            where, params = where[len(_OWNED):], list(params)[1:]
+        return messages(self, where, params, limit)
+
+    def any_campaign(self: Campaigns, client_id: int, campaign_id: int) -> Any:
+        row = self.core.store.db.execute("SELECT client_id FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+        return get(self, row[0], campaign_id) if row else None
+
+    Core.message, Core.messages, Campaigns.get = any_message, any_messages, any_campaign  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Core.message, Core.messages, Campaigns.get = message, messages, get  # type: ignore[method-assign]
+
+
+def _unowned(p: Patches, owner: type, name: str) -> None:
+    """``owner.name`` runs with the ownership check forgotten."""
+
+    def factory(method: Callable[..., Any]) -> Callable[..., Any]:
+        def patched(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with _ownership_forgotten():
+                return method(self, *args, **kwargs)
+
+        return patched
+
+    p.wrap(owner, name, factory)
+
+
+# -- isolation between accounts (isolation.yaml) --------------------------------------------------------
+# name, dialect, rules, summary, where the documents say whose object it is, the operation that forgets
+_FOREIGN: tuple[tuple[str, str, tuple[str, ...], str, str, type, str], ...] = (
+    ("mensagem.cacl-foreign-message-cancelled", "mensagem", ("isolation:mensagem.cacl", "code:mensagem.cacl.255"),
+     "cacl cancels a hash of another account's message (the cancel looks the hash up without the client)",
+     "003 § Cancelamento de Mensagens: 'h Hash (Protocolo) de retorno após o sucesso na inclusão da mensagem'; "
+     "255 MENSAGEM NAO ENCONTRADA", Mensagem, "cacl"),
+    ("wbsapi.status-foreign-message-read", "wbsapi", ("isolation:wbsapi.status",),
+     "status answers the status and number of another account's message",
+     "003 § Método status: 'Identificacao Usuário do sistema autorizado a efetuar o login e envio'", Wbsapi, "status"),
+    ("wbsapi.cancel-foreign-message-cancelled", "wbsapi", ("isolation:wbsapi.cancel",),
+     "cancel cancels another account's waiting message",
+     "003 § Método cancel: 'Identificacao Usuário do sistema autorizado a efetuar o login e envio'", Wbsapi, "cancel"),
+    ("speedmarket.mt_id-foreign-message-listed", "speedmarket", ("isolation:speedmarket.mt_id",),
+     "mt_id lists another account's message by its id",
+     "001 § Consulta de Status por Identificador: 'o id ou o campaign_id obtido na resposta do envio'",
+     Speedmarket, "mt_id"),
+    ("painel.getstatus-foreign-campaign-read", "painel", ("isolation:painel.getstatus",),
+     "getstatus answers another account's campaign, destinations and all",
+     "002 § Obtendo a campanha: 'action=getstatus&lgn=<login Api>&pwd=<senha Api>&id=<ID Campanha>'",
+     Painel, "getstatus"),
+    ("painel.holdsms-foreign-campaign-held", "painel", ("isolation:painel.holdsms",),
+     "holdsms holds another account's campaign",
+     "002 § Prender a campanha: 'action=holdsms&lgn=<login Api>&pwd=<senha Api>&id=<ID Campanha>'", Painel, "holdsms"),
+    ("painel.releasesms-foreign-campaign-released", "painel", ("isolation:painel.releasesms",),
+     "releasesms releases another account's held campaign",
+     "002 § Liberar a campanha: 'action=releasesms&lgn=<login Api>&pwd=<senha Api>&id=<ID Campanha>'",
+     Painel, "releasesms"),
+)
+for _name, _dialect, _rules, _summary, _violates, _owner, _method in _FOREIGN:
+    defect(_name, _dialect, _rules, _summary, _violates)(
+        lambda p, owner=_owner, method=_method: _unowned(p, owner, method))
