@@ -10,12 +10,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+from lxml import etree
+
 from smsconform.emulator.core.campaigns import Campaigns
 from smsconform.emulator.core.service import Core
 from smsconform.emulator.dialects.mensagem import Mensagem
 from smsconform.emulator.dialects.painel import Painel
 from smsconform.emulator.dialects.speedmarket import Speedmarket
-from smsconform.emulator.dialects.wbsapi import Wbsapi
+from smsconform.emulator.dialects.wbsapi import WSDL_NS, WSDL_SOAP11, WSDL_SOAP12, ServiceDescription, Wbsapi, _parser
 
 from .registry import Patches, defect
 
@@ -92,3 +94,66 @@ _FOREIGN: tuple[tuple[str, str, tuple[str, ...], str, str, type, str], ...] = (
 for _name, _dialect, _rules, _summary, _violates, _owner, _method in _FOREIGN:
     defect(_name, _dialect, _rules, _summary, _violates)(
         lambda p, owner=_owner, method=_method: _unowned(p, owner, method))
+
+
+# -- the served WSDL (test_wbsapi.py) -----------------------------------------------------------------------
+_ALL_WSDL = tuple(f"wsdl:wbsapi.{op}" for op in ("sendUnique", "sendMultiple", "inBox", "status", "cancel"))
+_WSDL_VIOLATES = ("003 § API – WEBSERVICE: the service description wbsapi.asmx?WSDL; WSDL 1.1 § 3.8: a port's "
+                  "soap:address is where its operations are sent")
+
+
+def _served_wsdl(p: Patches, change: Callable[[Any, str], None]) -> None:
+    """The WSDL served with ``change(tree, location)`` done to its tree instead of the plain rewrite."""
+    def with_address(self: ServiceDescription, location: str) -> bytes:
+        tree = etree.fromstring(self.raw, _parser(keep_comments=True))
+        change(tree, location)
+        return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
+
+    p.replace(ServiceDescription, "with_address", with_address)
+
+
+def _addresses(tree: Any, namespaces: tuple[str, ...], location: str) -> None:
+    """Point the addresses of the given SOAP versions' ports (WSDL_SOAP11, WSDL_SOAP12) at ``location``."""
+    for ns in namespaces:
+        for address in tree.iter(f"{{{ns}}}address"):
+            address.set("location", location)
+
+
+@defect("wbsapi.wsdl-address-left-at-the-contract", "wbsapi", _ALL_WSDL,
+        "?WSDL serves the contract file as it is: its soap:address names 127.0.0.1:2738, not where it is served",
+        _WSDL_VIOLATES)
+def wsdl_address_unchanged(p: Patches) -> None:
+    _served_wsdl(p, lambda tree, location: None)
+
+
+@defect("wbsapi.wsdl-soap12-address-stale", "wbsapi", _ALL_WSDL,
+        "?WSDL rewrites soap:address but leaves soap12:address at the contract's address",
+        _WSDL_VIOLATES)
+def wsdl_soap12_stale(p: Patches) -> None:
+    _served_wsdl(p, lambda tree, location: _addresses(tree, (WSDL_SOAP11,), location))
+
+
+@defect("wbsapi.wsdl-address-without-path", "wbsapi", _ALL_WSDL,
+        "?WSDL addresses the host's root (http://host/), not /wbsapi.asmx where the service answers",
+        _WSDL_VIOLATES)
+def wsdl_without_path(p: Patches) -> None:
+    def change(tree: Any, location: str) -> None:
+        _addresses(tree, (WSDL_SOAP11, WSDL_SOAP12), location.rsplit("/", 1)[0] + "/")
+
+    _served_wsdl(p, change)
+
+
+@defect("wbsapi.wsdl-soap12-binding-lacks-cancel", "wbsapi", ("wsdl:wbsapi.cancel",),
+        "the served WSDL's SOAP 1.2 binding leaves out cancel (the service still answers it)",
+        "003 § Método cancel; contracts/wsdl/wbsapi.wsdl binds the five operations in SOAP 1.1 and 1.2")
+def wsdl_soap12_lacks_cancel(p: Patches) -> None:
+    def change(tree: Any, location: str) -> None:
+        _addresses(tree, (WSDL_SOAP11, WSDL_SOAP12), location)
+        for binding in tree.iter(f"{{{WSDL_NS}}}binding"):
+            if binding.find(f"{{{WSDL_SOAP12}}}binding") is None:
+                continue
+            for op in list(binding.iter(f"{{{WSDL_NS}}}operation")):
+                if op.get("name") == "cancel":
+                    op.getparent().remove(op)
+
+    _served_wsdl(p, change)
