@@ -127,7 +127,7 @@ def _known_rule(rule: str) -> bool:
     contracts = load_contracts()
     kind, _, rest = rule.partition(":")
     dialect, _, name = rest.partition(".")
-    if kind in ("code", "limit", "machine", "callback", "isolation"):
+    if kind in ("code", "limit", "machine", "callback", "isolation", "number"):
         try:
             contracts.catalog.rule(rule)
             return True

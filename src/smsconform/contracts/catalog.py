@@ -16,7 +16,7 @@ import jsonschema
 from .errors import ContractError
 from .yamlfile import line_of, load_yaml
 
-CATALOG_FILES = ("codes", "limits", "machines", "callbacks", "contradictions", "substitutes", "isolation")
+CATALOG_FILES = ("codes", "limits", "machines", "callbacks", "contradictions", "substitutes", "isolation", "numbers")
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,17 @@ class Isolation(Rule):
 
 
 @dataclass(frozen=True)
+class NumberShape(Rule):
+    """One shape of number given to an operation's number parameter, and what it gets (numbers.yaml)."""
+
+    operation: str
+    param: str
+    shape: str
+    answer: str                               # a code of the same operation
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Contradiction:
     id: str
     description: str
@@ -194,6 +205,7 @@ class Catalog:
     contradictions: list[Contradiction] = field(default_factory=list)
     substitutes: list[Substitute] = field(default_factory=list)
     isolation: list[Isolation] = field(default_factory=list)
+    numbers: list[NumberShape] = field(default_factory=list)
 
     # -- look-ups ---------------------------------------------------------------------------------
     @cached_property
@@ -264,6 +276,7 @@ class Catalog:
         yield from self.machines
         yield from self.callbacks
         yield from self.isolation
+        yield from self.numbers
 
 
 # -- loading ----------------------------------------------------------------------------------------
@@ -438,6 +451,19 @@ def _add_isolation(catalog: Catalog, entry: dict[str, Any]) -> None:
     )
 
 
+def _add_numbers(catalog: Catalog, entry: dict[str, Any]) -> None:
+    for raw in entry["shapes"]:
+        own = {"id": f"{entry['dialect']}.{entry['operation']}.{raw['shape']}",
+               **{k: raw[k] for k in ("basis", "reason") if k in raw}}  # a shape's basis may be its own
+        catalog.numbers.append(
+            NumberShape(
+                **_provenance("number", {**entry, **own}),
+                operation=entry["operation"], param=entry["param"], shape=raw["shape"], answer=raw["answer"],
+                note=raw.get("note"),
+            )
+        )
+
+
 _BUILDERS = {
     "codes": _add_codes,
     "limits": _add_limit,
@@ -446,6 +472,7 @@ _BUILDERS = {
     "contradictions": _add_contradiction,
     "substitutes": _add_substitute,
     "isolation": _add_isolation,
+    "numbers": _add_numbers,
 }
 
 

@@ -103,6 +103,9 @@ def _cross(c: Contracts) -> str:
                 [(rule.owner_after["operation"], rule.owner_after["code"])] if rule.owner_after else [])):
             if not cat.has_code(rule.dialect, operation, code):
                 problems.append(f"{rule.id}: {rule.dialect}.{operation} has no code {code!r}")
+    for shape in cat.numbers:
+        if not cat.has_code(shape.dialect, shape.operation, shape.answer):
+            problems.append(f"{shape.id}: {shape.dialect}.{shape.operation} has no code {shape.answer!r}")
     reasons = {(code.dialect, code.semantic) for code in cat.codes}
     seen_substitutes: set[tuple[str, str]] = set()
     for sub in cat.substitutes:

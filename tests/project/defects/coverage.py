@@ -14,6 +14,7 @@ from lxml import etree
 
 from smsconform.emulator.core.campaigns import Campaigns
 from smsconform.emulator.core.service import Core
+from smsconform.emulator.dialects.fcati import Fcati
 from smsconform.emulator.dialects.mensagem import Mensagem
 from smsconform.emulator.dialects.painel import Painel
 from smsconform.emulator.dialects.speedmarket import Speedmarket
@@ -71,10 +72,12 @@ _FOREIGN: tuple[tuple[str, str, tuple[str, ...], str, str, type, str], ...] = (
      "255 MENSAGEM NAO ENCONTRADA", Mensagem, "cacl"),
     ("wbsapi.status-foreign-message-read", "wbsapi", ("isolation:wbsapi.status",),
      "status answers the status and number of another account's message",
-     "003 § Método status: 'Identificacao Usuário do sistema autorizado a efetuar o login e envio'", Wbsapi, "status"),
+     "003 § Método status: 'Identificacao Usuário do sistema autorizado a efetuar o login e envio'",
+     Wbsapi, "status"),
     ("wbsapi.cancel-foreign-message-cancelled", "wbsapi", ("isolation:wbsapi.cancel",),
      "cancel cancels another account's waiting message",
-     "003 § Método cancel: 'Identificacao Usuário do sistema autorizado a efetuar o login e envio'", Wbsapi, "cancel"),
+     "003 § Método cancel: 'Identificacao Usuário do sistema autorizado a efetuar o login e envio'",
+     Wbsapi, "cancel"),
     ("speedmarket.mt_id-foreign-message-listed", "speedmarket", ("isolation:speedmarket.mt_id",),
      "mt_id lists another account's message by its id",
      "001 § Consulta de Status por Identificador: 'o id ou o campaign_id obtido na resposta do envio'",
@@ -157,3 +160,66 @@ def wsdl_soap12_lacks_cancel(p: Patches) -> None:
                     op.getparent().remove(op)
 
     _served_wsdl(p, change)
+
+
+# -- number shapes (numbers.yaml) ---------------------------------------------------------------------------
+def _rewrite_number(p: Patches, owner: type, name: str, key: str, fix: Callable[[str], str]) -> None:
+    """``owner.name`` rewrites the number in ``key`` of its first mapping argument (the request's parameters or
+    JSON body) before going on: the "helpful" normalisation an implementation adds for its own client's shape."""
+
+    def factory(method: Callable[..., Any]) -> Callable[..., Any]:
+        def patched(self: Any, *args: Any) -> Any:
+            args = list(args)
+            index = next(i for i, a in enumerate(args) if isinstance(a, dict))
+            values = dict(args[index])
+            if isinstance(values.get(key), (str, int)):
+                values[key] = fix(str(values[key]))
+                args[index] = values
+            return method(self, *args)
+
+        return patched
+
+    p.wrap(owner, name, factory)
+
+
+def _strip_country(number: str) -> str:
+    digits = number.lstrip("+")
+    return digits[2:] if digits.startswith("55") and len(digits) in (12, 13) else number
+
+
+# name, dialect, rules, summary, what the documents say, the operation, its number parameter, the rewrite
+_SHAPES: tuple[tuple[str, str, tuple[str, ...], str, str, type, str, str, Callable[[str], str]], ...] = (
+    ("mensagem.send-country-code-stripped", "mensagem",
+     ("number:mensagem.send.country_code", "number:mensagem.send.country_code_without_ninth"),
+     "send takes 55 + DDD + number by dropping the 55, and sends it",
+     "003 § Envio de SMS Simples: 'até 11 dígitos (DDNNNNNNNNN)'", Mensagem, "send", "n", _strip_country),
+    ("mensagem.send-plus-dropped", "mensagem", ("number:mensagem.send.plus_country_code",),
+     "send drops a leading + (and the 55 after it) instead of refusing the number",
+     "003 § Envio de SMS Simples: 'Somente números.'", Mensagem, "send", "n",
+     lambda n: _strip_country(n) if n.startswith("+") else n),
+    ("wbsapi.sendUnique-country-code-stripped", "wbsapi",
+     ("number:wbsapi.sendUnique.country_code", "number:wbsapi.sendUnique.plus_country_code"),
+     "sendUnique takes +55 / 55 + DDD + number by dropping the country code",
+     "003 § Método sendUnique: 'Número do telefone para qual será enviada a mensagem (DD9NNNNNNNN)'",
+     Wbsapi, "send_unique", "Telefone", _strip_country),
+    ("painel.sendsms-default-ddd-added", "painel", ("number:painel.sendsms.without_ddd",),
+     "sendsms completes a number given without DDD with the DDD 11 instead of refusing it",
+     "002 § Enviando SMS pela API: 'No campo <numero>, informe o telefone de destino com ddd.'",
+     Painel, "sendsms", "numbers", lambda n: ",".join("11" + x if len(x) in (8, 9) else x for x in n.split(","))),
+    ("speedmarket.send-single-country-code-stripped", "speedmarket",
+     ("number:speedmarket.send-single.country_code", "number:speedmarket.send-single.plus_country_code"),
+     "send-single takes a number with its DDI 55 by dropping it",
+     "001 § Envio Individual: 'number*Número do telefone do destinatário sem DDI (55).'",
+     Speedmarket, "send_single", "number", _strip_country),
+    ("fcati.enviar-national-recipient-completed", "fcati", ("number:fcati.enviar.national",),
+     "enviar takes a national recipient (DDD + number) by putting 55 in front",
+     "field-notes.md § fcati: '`recipient` is country code + DDD + number'", Fcati, "enviar", "recipient",
+     lambda r: "55" + r if r.isdigit() and len(r) in (10, 11) else r),
+    ("fcati.enviar-plus-dropped", "fcati", ("number:fcati.enviar.plus_country_code",),
+     "enviar drops a leading + of the recipient instead of refusing it",
+     "field-notes.md § fcati: 'digits only, no spaces or symbols'", Fcati, "enviar", "recipient",
+     lambda r: r.lstrip("+")),
+)
+for _name, _dialect, _rules, _summary, _violates, _owner, _method, _key, _fix in _SHAPES:
+    defect(_name, _dialect, _rules, _summary, _violates)(
+        lambda p, owner=_owner, method=_method, key=_key, fix=_fix: _rewrite_number(p, owner, method, key, fix))
