@@ -75,8 +75,22 @@ BUILDERS: dict[str, Callable[[Any, Any, str, str], Plan]] = {
 }
 
 
+@contextmanager
+def refusing(control: Any, reason: str) -> Iterator[None]:
+    """Provider requests answer their operation's code for ``reason`` (a `refuse` fault) while the one call
+    runs: until cleared, since a client may first fetch what needs no log-in (a WSDL)."""
+    _need_control(control, f"fault {reason}").refuse(reason)
+    try:
+        yield
+    finally:
+        control.clear_faults()
+
+
 def plan_with_state(code: Any, client: Any, control: Any) -> tuple[Plan, Callable[[], Any]]:
     """The request that reaches ``code`` once its state is built, and the context it must run in."""
+    if "fault" in code.trigger:  # a refusal the platform makes on its own (try again, credits not updated)
+        reason = code.trigger["fault"]
+        return Plan(code.operation, "main", client.valid_request(code.operation)), lambda: refusing(control, reason)
     state = code.trigger["state"]
     if state == "maintenance":
         return Plan(code.operation, "main", client.valid_request(code.operation)), lambda: maintenance(client, control)

@@ -223,3 +223,31 @@ _SHAPES: tuple[tuple[str, str, tuple[str, ...], str, str, type, str, str, Callab
 for _name, _dialect, _rules, _summary, _violates, _owner, _method, _key, _fix in _SHAPES:
     defect(_name, _dialect, _rules, _summary, _violates)(
         lambda p, owner=_owner, method=_method, key=_key, fix=_fix: _rewrite_number(p, owner, method, key, fix))
+
+
+# -- codes only a fault reaches (codes.yaml `fault` triggers) ----------------------------------------------
+def _answered_as(p: Patches, owner: type, instead: dict[str, str]) -> None:
+    """``owner``'s code book answers some reasons with another reason's code: the catch-all error handler
+    that renders every platform failure as the one it was written for."""
+
+    def adjust(dialect: Any) -> None:
+        lookup = dialect.codes.for_reason
+        dialect.codes.for_reason = lambda operation, reason: lookup(operation, instead.get(reason, reason))
+
+    p.after_init(owner, adjust)
+
+
+@defect("mensagem.credit-update-error-as-retry", "mensagem",
+        ("code:mensagem.send.94", "code:mensagem.mult.94"),
+        "a failure to update the credits is answered 0 TENDE NOVAMENTE instead of 94 ERRO AO ATUALIZAR CREDITOS",
+        "003 § Envio de SMS Simples, Resultados: '94 ERRO AO ATUALIZAR CREDITOS'")
+def credit_update_error_as_retry(p: Patches) -> None:
+    _answered_as(p, Mensagem, {"credit_update_error": "retry"})
+
+
+@defect("wbsapi.invalid-client-as-bad-credentials", "wbsapi",
+        ("code:wbsapi.sendUnique.99", "code:wbsapi.sendMultiple.99"),
+        "an invalid client is answered 98 USUARIO OU SENHA INVALIDO(A), the wrong-credentials code, instead of 99",
+        "003 § Método sendUnique, Resultados: '99 CLIENTE INVALIDO'")
+def invalid_client_as_bad_credentials(p: Patches) -> None:
+    _answered_as(p, Wbsapi, {"invalid_client": "bad_credentials"})
