@@ -19,7 +19,7 @@ def _codes() -> list[Code]:
     return [
         c for c in load_contracts().catalog.codes
         if c.dialect in TEXT_DIALECTS and c.operation not in STATUS_TABLES
-        and c.trigger is not None and "state" not in c.trigger
+        and c.trigger is not None and "state" not in c.trigger and "fault" not in c.trigger
     ]
 
 

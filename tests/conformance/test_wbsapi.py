@@ -13,10 +13,12 @@ ones that need a state, a flow or a SOAP version.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import datetime, timedelta, timezone
 from math import ceil
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import pytest
 import zeep
@@ -121,6 +123,35 @@ def test_served_wsdl_offers_the_contract_operations(version: str, wbsapi: Wbsapi
     expected = {name: tuple(n for n, _ in op.input.body.type.elements) for name, op in expected_binding.all().items()}
     served = wbsapi.operations(version)
     assert served == expected, f"SOAP {version}: served {served}, the contract has {expected}"
+
+
+def _origin_and_path(url: str) -> tuple[str, str, str]:
+    """A URL as scheme, host[:port] (both case-insensitive) and path."""
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower(), parts.path
+
+
+@pytest.mark.rules(*[f"wsdl:wbsapi.{op}" for op in ("sendUnique", "sendMultiple", "inBox", "status", "cancel")])
+@pytest.mark.dialect("wbsapi")
+@pytest.mark.parametrize("version", VERSIONS)
+def test_served_wsdl_addresses_the_url_it_is_served_from(version: str, wbsapi: WbsapiClient) -> None:
+    """The served WSDL's soap:address / soap12:address is the URL it is served from, so a client generated
+    from it reaches the service: every operation goes to that address (WSDL 1.1 § 3.8, § 4; 003 § API –
+    WEBSERVICE serves wbsapi.asmx?WSDL). Called here through the WSDL's own port, not an address we supply."""
+    binding = wbsapi.binding(version)
+    ports = [(service, port) for service in wbsapi.zeep.wsdl.services.values() for port in service.ports.values()
+             if port.binding.name == binding.name]
+    assert ports, f"SOAP {version}: the served WSDL has no port for binding {binding.name}"
+    for service, port in ports:
+        address = port.binding_options.get("address", "")
+        assert _origin_and_path(address) == _origin_and_path(wbsapi.address), (
+            f"SOAP {version}: port {port.name} addresses {address!r}; the WSDL is served from {wbsapi.wsdl_url!r}")
+    service, port = ports[0]
+    proxy = wbsapi.zeep.bind(service.name, port.name)
+    answer = proxy.status(Identificacao=wbsapi.credentials()["identificacao"],
+                          Hash=hashlib.md5(b"smsconform: never issued").hexdigest())
+    assert isinstance(answer, str) and answer.strip(), (
+        f"SOAP {version}: status through the WSDL's own address answered {answer!r}")
 
 
 SUCCESS = {"sendUnique": "1", "sendMultiple": "1", "inBox": "1", "status": "0", "cancel": "9"}

@@ -127,7 +127,7 @@ def _known_rule(rule: str) -> bool:
     contracts = load_contracts()
     kind, _, rest = rule.partition(":")
     dialect, _, name = rest.partition(".")
-    if kind in ("code", "limit", "machine", "callback", "credit", "accept", "select", "rate"):
+    if kind in ("code", "limit", "machine", "callback", "credit", "accept", "select", "rate", "isolation", "number"):
         try:
             contracts.catalog.rule(rule)
             return True

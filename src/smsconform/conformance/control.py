@@ -42,6 +42,14 @@ class ControlClient:
     def messages(self, **params: Any) -> Any:
         return self._call("GET", "/messages", **params)
 
+    def refuse(self, reason: str, count: int | None = None) -> Any:
+        """Provider requests that log in answer their operation's code for ``reason`` (a `refuse` fault), the
+        next ``count`` of them or, by default, every one until ``clear_faults``."""
+        return self._call("POST", "/faults", {"kind": "refuse", "reason": reason, "count": count})
+
+    def clear_faults(self) -> Any:
+        return self._call("DELETE", "/faults")
+
     def close(self) -> None:
         self.http.close()
 

@@ -105,16 +105,34 @@ BUILDERS: dict[str, Callable[[Any, Any, str, str], Plan]] = {
 }
 
 
+@contextmanager
+def refusing(control: Any, reason: str) -> Iterator[None]:
+    """Provider requests answer their operation's code for ``reason`` (a `refuse` fault) while the one call
+    runs: until cleared, since a client may first fetch what needs no log-in (a WSDL)."""
+    _need_control(control, f"fault {reason}").refuse(reason)
+    try:
+        yield
+    finally:
+        control.clear_faults()
+
+
 def plan_with_state(code: Any, client: Any, control: Any) -> tuple[Plan, Callable[[], Any]]:
     """The request that reaches ``code`` once its state is built, and the context it must run in."""
+    if "fault" in code.trigger:  # a refusal the platform makes on its own (try again, credits not updated)
+        reason = code.trigger["fault"]
+        return Plan(code.operation, "main", client.valid_request(code.operation)), lambda: refusing(control, reason)
     state = code.trigger["state"]
     if state == "maintenance":
         return Plan(code.operation, "main", client.valid_request(code.operation)), lambda: maintenance(client, control)
+    return build_state(state, client, control, code.operation, code.id), _nothing
+
+
+def build_state(state: str, client: Any, control: Any, operation: str, rule_id: str) -> Plan:
+    """Build ``state`` on the main account; the plan names the object it built for ``operation``."""
     builder = BUILDERS.get(state) or getattr(client, "build_state", None)
     if builder is None:
-        raise NotExercised(f"no way to build state {state!r} for {code.id}")
-    plan = builder(client, control, state, code.operation)
-    return plan, _nothing
+        raise NotExercised(f"no way to build state {state!r} for {rule_id}")
+    return builder(client, control, state, operation)
 
 
 @contextmanager

@@ -16,7 +16,8 @@ import jsonschema
 from .errors import ContractError
 from .yamlfile import line_of, load_yaml
 
-CATALOG_FILES = ("codes", "limits", "machines", "callbacks", "contradictions", "substitutes", "behaviours")
+CATALOG_FILES = ("codes", "limits", "machines", "callbacks", "contradictions", "substitutes", "behaviours",
+                 "isolation", "numbers")
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,29 @@ class Callback(Rule):
 
 
 @dataclass(frozen=True)
+class Isolation(Rule):
+    """An operation asked by a second account for the main account's object (isolation.yaml)."""
+
+    operation: str
+    state: str | None
+    answer: str                               # a code of the same operation the foreign caller gets
+    conceals_number: bool
+    owner_after: dict[str, str] | None        # the owner's own call afterwards: {operation, code}
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class NumberShape(Rule):
+    """One shape of number given to an operation's number parameter, and what it gets (numbers.yaml)."""
+
+    operation: str
+    param: str
+    shape: str
+    answer: str                               # a code of the same operation
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Contradiction:
     id: str
     description: str
@@ -204,6 +228,8 @@ class Catalog:
     substitutes: list[Substitute] = field(default_factory=list)
     families: list[Any] = field(default_factory=list)  # credit:, accept:, select:, rate: rules (families.py)
     behaviours: list[Behaviour] = field(default_factory=list)
+    isolation: list[Isolation] = field(default_factory=list)
+    numbers: list[NumberShape] = field(default_factory=list)
 
     # -- look-ups ---------------------------------------------------------------------------------
     @cached_property
@@ -275,6 +301,8 @@ class Catalog:
         yield from self.callbacks
         yield from self.families
         yield from self.behaviours
+        yield from self.isolation
+        yield from self.numbers
 
 
 # -- loading ----------------------------------------------------------------------------------------
@@ -440,6 +468,37 @@ def _add_behaviour(catalog: Catalog, entry: dict[str, Any]) -> None:
     catalog.behaviours.append(Behaviour(
         id=f"behaviour:{entry['id']}", dialect=entry["dialect"], source=_source(entry["source"]),
         basis=entry["basis"], reason=entry.get("reason"), statement=entry["statement"], note=entry.get("note")))
+def _provenance(kind: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """What every rule built from one catalog entry shares: its id, dialect, source and basis."""
+    return {"id": f"{kind}:{entry['id']}", "dialect": entry["dialect"], "source": _source(entry["source"]),
+            "basis": entry["basis"], "reason": entry.get("reason")}
+
+
+def _add_isolation(catalog: Catalog, entry: dict[str, Any]) -> None:
+    catalog.isolation.append(
+        Isolation(
+            **_provenance("isolation", entry),
+            operation=entry["operation"],
+            state=entry.get("state"),
+            answer=entry["answer"],
+            conceals_number=bool(entry.get("conceals_number", False)),
+            owner_after=entry.get("owner_after"),
+            note=entry.get("note"),
+        )
+    )
+
+
+def _add_numbers(catalog: Catalog, entry: dict[str, Any]) -> None:
+    for raw in entry["shapes"]:
+        own = {"id": f"{entry['dialect']}.{entry['operation']}.{raw['shape']}",
+               **{k: raw[k] for k in ("basis", "reason") if k in raw}}  # a shape's basis may be its own
+        catalog.numbers.append(
+            NumberShape(
+                **_provenance("number", {**entry, **own}),
+                operation=entry["operation"], param=entry["param"], shape=raw["shape"], answer=raw["answer"],
+                note=raw.get("note"),
+            )
+        )
 
 
 _BUILDERS = {
@@ -450,6 +509,8 @@ _BUILDERS = {
     "contradictions": _add_contradiction,
     "substitutes": _add_substitute,
     "behaviours": _add_behaviour,
+    "isolation": _add_isolation,
+    "numbers": _add_numbers,
 }
 
 

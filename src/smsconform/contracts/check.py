@@ -98,6 +98,14 @@ def _cross(c: Contracts) -> str:
             dialect, _, operation = table.partition(".")
             if not cat.has_code(dialect, operation, state.code):
                 problems.append(f"{machine.id}: state {state.code} has no code in {table}")
+    for rule in cat.isolation:
+        for operation, code in ((rule.operation, rule.answer), *(
+                [(rule.owner_after["operation"], rule.owner_after["code"])] if rule.owner_after else [])):
+            if not cat.has_code(rule.dialect, operation, code):
+                problems.append(f"{rule.id}: {rule.dialect}.{operation} has no code {code!r}")
+    for shape in cat.numbers:
+        if not cat.has_code(shape.dialect, shape.operation, shape.answer):
+            problems.append(f"{shape.id}: {shape.dialect}.{shape.operation} has no code {shape.answer!r}")
     reasons = {(code.dialect, code.semantic) for code in cat.codes}
     seen_substitutes: set[tuple[str, str]] = set()
     for sub in cat.substitutes:

@@ -34,11 +34,12 @@ class Dialect(Protocol):
 
 @dataclass
 class Fault:
-    kind: str                    # latency | http500 | drop
+    kind: str                    # latency | http500 | drop | refuse
     rate: float = 1.0            # share of matching requests
     path: str = ""               # path prefix it applies to ("" = all but the control API)
     ms: int = 0                  # latency
     remaining: int | None = None  # how many more times; None = until cleared
+    reason: str | None = None    # refuse: the semantic reason the operation answers (codes.yaml), e.g. retry
 
     def applies(self, request: Request, rng: random.Random) -> bool:
         if request.path.startswith(("/_emulator", "/_console")):
@@ -115,7 +116,9 @@ class EmulatorApp:
                 outcome = Outcome(Response.text("Internal Server Error (injected fault)", 500))
             elif fault.kind == "drop":
                 outcome = Outcome(Response.text(""), drop=True)
-        if fault is None or fault.kind == "latency":
+        if fault is not None and fault.kind == "refuse":
+            self.core.accounts.refuse_next = fault.reason
+        if fault is None or fault.kind in ("latency", "refuse"):
             if len(request.body) > MAX_BODY:
                 outcome = Outcome(Response.text("Request Entity Too Large", 413))
             elif dialect is not None:
@@ -130,6 +133,7 @@ class EmulatorApp:
                     outcome = Outcome(dialect.failure(request))
             if fault is not None:
                 outcome.delay = fault.ms / 1000
+        self.core.accounts.refuse_next = None  # a refuse fault never outlives its request
         if name not in UNJOURNALED:
             self._record(request, name, outcome, time.perf_counter() - started)
         return outcome

@@ -105,7 +105,7 @@ def defect(name: str, dialect: str, rules: tuple[str, ...] | list[str], summary:
 
 def load_all() -> dict[str, Defect]:
     """Import every dialect module of the catalogue (registration happens on import)."""
-    from . import fcati, mensagem, painel, smpp, speedmarket, wbsapi  # noqa: F401
+    from . import coverage, fcati, mensagem, painel, smpp, speedmarket, wbsapi  # noqa: F401
     from . import acceptance, credits, rates, selectors  # noqa: F401  (issue 12 items 1-4)
 
     return REGISTRY

@@ -56,11 +56,19 @@ class Accounts:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._cache: dict[tuple[str, str], Principal] = {}
+        self.refuse_next: str | None = None  # set by a `refuse` fault: the next log-in raises it (app.py)
 
     def invalidate(self) -> None:
         self._cache.clear()
 
     # -- authentication -----------------------------------------------------------------------------
+    def _forced(self) -> None:
+        """A refusal the control API asked for (a `refuse` fault): raised by the request's log-in, the first
+        thing every operation does, so the operation answers it as its own code for that reason."""
+        reason, self.refuse_next = self.refuse_next, None
+        if reason:
+            raise Refused(reason)
+
     def _principal(self, where: str, value: str, password: str | None = None) -> Principal:
         row = self.store.db.execute(_PRINCIPAL_SQL.format(where=where), (value,)).fetchone()
         if row is None or (password is not None and row["password"] != password):
@@ -82,18 +90,21 @@ class Accounts:
         )
 
     def by_integration_user(self, u: str) -> Principal:
+        self._forced()
         key = ("u", u)
         if key not in self._cache:
             self._cache[key] = self._principal("u.integration_user = ?", (u or "").strip().lower())
         return self._cache[key]
 
     def by_login(self, login: str, password: str) -> Principal:
+        self._forced()
         key = ("l", f"{login}\x00{password}")
         if key not in self._cache:
             self._cache[key] = self._principal("u.login = ?", login or "", password or "")
         return self._cache[key]
 
     def by_token(self, token: str) -> Principal:
+        self._forced()
         key = ("t", token)
         if key not in self._cache:
             self._cache[key] = self._principal("u.token = ?", token or "")

@@ -17,7 +17,7 @@ from ..http import Request, Response
 from .inspect import Inspector
 
 PREFIX = "/_emulator"
-FAULT_KINDS = ("latency", "http500", "drop")
+FAULT_KINDS = ("latency", "http500", "drop", "refuse")
 
 
 def _iso(moment: float) -> str:
@@ -232,11 +232,15 @@ class Control:
     def add_fault(self, request: Request, body: dict[str, Any]) -> Any:
         kind = body.get("kind")
         if kind not in FAULT_KINDS:
-            raise BadRequest("kind must be latency, http500 or drop")
+            raise BadRequest("kind must be latency, http500, drop or refuse")
+        reason = body.get("reason")
+        if kind == "refuse" and not (isinstance(reason, str) and reason):
+            raise BadRequest("a refuse fault names the reason the operation answers (codes.yaml), e.g. retry")
         rate = float(body.get("rate", 1.0))
         if not 0 <= rate <= 1:
             raise BadRequest("rate is a share between 0 and 1")
-        fault = Fault(kind, rate, str(body.get("path", "")), int(body.get("ms", 0)), body.get("count"))
+        fault = Fault(kind, rate, str(body.get("path", "")), int(body.get("ms", 0)), body.get("count"),
+                      reason if kind == "refuse" else None)
         self.app.faults.append(fault)
         return vars(fault)
 
