@@ -247,6 +247,8 @@ class Session:
     closing: bool = False
     peer: str = ""
     enquiring: bool = False
+    enquired_at: float = 0.0
+    last_read: float = field(default_factory=time.monotonic)
     frames: p.FrameReader = field(default_factory=p.FrameReader)
     reassembler: p.Reassembler = field(default_factory=p.Reassembler)
     inflight: dict[int, tuple[int, float]] = field(default_factory=dict)  # seq -> (outbox id, sent at)
@@ -311,6 +313,7 @@ class SmppServer:
         self._inflight: set[int] = set()
         self._server: asyncio.base_events.Server | None = None
         self._pump_task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
         self._stopped = False
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -336,6 +339,7 @@ class SmppServer:
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         self._pump_task = asyncio.create_task(self._pump())
+        self._watch_task = asyncio.create_task(self._watch())
         self._wake.set()  # receipts stored before a restart wait for a bind
 
     async def stop(self, unbind_wait: float = UNBIND_WAIT) -> None:
@@ -362,6 +366,8 @@ class SmppServer:
                 await asyncio.wait_for(asyncio.shield(self._pump_task), 2.0)
             except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
                 self._pump_task.cancel()
+        if self._watch_task is not None:
+            self._watch_task.cancel()
         if self._server is not None:
             await self._server.wait_closed()
         self._loop = None
@@ -377,9 +383,10 @@ class SmppServer:
         self.sessions.add(session)
         try:
             while not session.closing:
-                data = await self._read(session, reader)
+                data = await reader.read(65536)
                 if not data:
                     break
+                session.last_read, session.enquiring = time.monotonic(), False  # any PDU shows the link alive
                 try:
                     frames = session.frames.feed(data)
                 except PduError as err:  # a command_length that loses the stream: nack, then close
@@ -393,32 +400,35 @@ class SmppServer:
         finally:
             await self._drop(session)
 
-    async def _read(self, session: Session, reader: asyncio.StreamReader) -> bytes:
-        """The next octets, under the profile's link_timers: a PDU begun must be finished within the read
-        deadline; a silent bound session gets an enquire_link, and is closed when that goes unanswered;
-        an unbound one is closed when idle. b"" means: close."""
+    async def _watch(self) -> None:
+        """The profile's link_timers for every session, from one task (nothing is paid per read): a PDU
+        begun must be finished within the read deadline; a silent bound session gets an enquire_link, and
+        is closed when that goes unanswered; an unbound one is closed when idle."""
         timers = self.timers
-        while True:
-            if session.frames.pending:
-                timeout = timers.read_deadline
-            elif session.enquiring:
-                timeout = timers.enquire_link_answer
-            else:
-                timeout = timers.idle
-            try:
-                data = await asyncio.wait_for(reader.read(65536), timeout)
-            except asyncio.TimeoutError:
-                if session.frames.pending or session.enquiring or session.bound is None:
-                    log.info("SMPP session %d closed: %s", session.id, "a PDU left unfinished"
-                             if session.frames.pending else "no answer to enquire_link" if session.enquiring
-                             else "never bound")
-                    return b""
-                session.enquiring = True
-                session.send(p.make(CommandId.ENQUIRE_LINK, session.next_sequence()))
-                await session.writer.drain()
-                continue
-            session.enquiring = False  # any PDU shows the link alive
-            return data
+        tick = min(1.0, max(0.05, min(timers.read_deadline, timers.idle, timers.enquire_link_answer) / 4))
+        while not self._stopped:
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            for session in list(self.sessions):
+                if session.closing:
+                    continue
+                quiet = now - session.last_read
+                if session.frames.pending and quiet > timers.read_deadline:
+                    self._expire(session, "a PDU left unfinished")
+                elif session.enquiring and now - session.enquired_at > timers.enquire_link_answer:
+                    self._expire(session, "no answer to enquire_link")
+                elif not session.enquiring and quiet > timers.idle:
+                    if session.bound is None:
+                        self._expire(session, "never bound")
+                    else:
+                        session.enquiring, session.enquired_at = True, now
+                        session.send(p.make(CommandId.ENQUIRE_LINK, session.next_sequence()))
+
+    @staticmethod
+    def _expire(session: Session, why: str) -> None:
+        log.info("SMPP session %d closed: %s", session.id, why)
+        session.closing = True
+        session.writer.close()  # the session's pending read ends, and _serve drops it
 
     async def _drop(self, session: Session) -> None:
         """A connection ends (unbind, a drop, a stop): its receipts in flight go back to the outbox."""
