@@ -1,7 +1,7 @@
 """submit_sm per second on one SMPP transceiver bind with a window of 10, against a running emulator.
 
     .venv/bin/python benchmarks/bench_smpp.py [--messages 20000] [--window 10] [--receipts] [--frozen]
-                                              [--max-rate N] [--keep]
+                                              [--parts N] [--max-rate N] [--keep]
 
 Starts `smsconform emulator --port <free> --smpp-port <free> --db <tmp file>` in a subprocess (state on
 disk, as a user runs it), binds one transceiver with the demo account, sends a warm-up of 500, then
@@ -11,6 +11,9 @@ asyncio client on the project's own PDU codec (smpplib is synchronous: one reque
 `--receipts` asks for a delivery receipt on every message, acknowledges the deliver_sm as they come and
 waits (up to 60 s) for all of them (the clock runs, so messages move through their lifecycle in the same
 process, DELIVRD 8 s of clock after submission);
+`--parts N` sends each message as N UDH parts (GSM, 153 septets each), every part asking for its receipt
+when `--receipts` is given (SMPP 3.4 § 5.2.17: each part gets its own), so N receipts per message;
+submit_sm/s then counts parts.
 `--frozen` measures intake alone. Target (issue 5): at least 2,000 submit_sm/s. Every response must be
 ESME_ROK (or ESME_RTHROTTLED, counted apart: the server throttles each bind above its max_rate, 5,000/s
 by default), or the run fails.
@@ -83,15 +86,18 @@ class Esme:
         return await future
 
 
-def submit_pdu(index: int, registered_delivery: int) -> p.Pdu:
+def submit_pdus(index: int, registered_delivery: int, parts: int = 1) -> list[p.Pdu]:
+    """One message's submit_sm: a single one, or ``parts`` UDH parts each with registered_delivery."""
     number = f"55{DDDS[index % len(DDDS)]}98{index % 10_000_000:07d}"
-    return p.make("submit_sm", source_addr_ton=1, source_addr_npi=1, source_addr="5511930000000",
-                  dest_addr_ton=1, dest_addr_npi=1, destination_addr=number, data_coding=0,
-                  registered_delivery=registered_delivery,
-                  short_message=p.encode_text(f"Mensagem {index} do benchmark SMPP", 0))
+    text = f"Mensagem {index} do benchmark SMPP"
+    pieces = [p.encode_text(text, 0)] if parts == 1 else p.split_text(text.ljust(153 * parts - 1, "."), 0, index % 256)
+    return [p.make("submit_sm", source_addr_ton=1, source_addr_npi=1, source_addr="5511930000000",
+                   dest_addr_ton=1, dest_addr_npi=1, destination_addr=number, data_coding=0,
+                   esm_class=0 if parts == 1 else p.ESM_UDHI, registered_delivery=registered_delivery,
+                   short_message=piece) for piece in pieces]
 
 
-async def run(port: int, messages: int, window: int, receipts: bool) -> tuple[float, Esme, list[int]]:
+async def run(port: int, messages: int, window: int, receipts: bool, parts: int = 1) -> tuple[float, Esme, list[int]]:
     account = load_contracts().emulator_profile["accounts"]["main"]
     system_type = load_contracts().smpp["system_type"]["value"]
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -102,18 +108,26 @@ async def run(port: int, messages: int, window: int, receipts: bool) -> tuple[fl
     if bound.command_status:
         raise SystemExit(f"bind refused: 0x{bound.command_status:08X}")
     rd = 1 if receipts else 0
-    await asyncio.gather(*(esme.request(submit_pdu(i, rd)) for i in range(500)))  # warm-up, not timed
+    warm_up = max(1, 500 // parts)
+    in_flight = asyncio.Semaphore(window)  # messages under way: their parts follow one another, as an ESME
+    # sends them (one semaphore for requests alone would start every message's part 1 before any part 2)
+
+    async def message(i: int) -> list[int]:
+        async with in_flight:
+            return [(await esme.request(pdu)).command_status for pdu in submit_pdus(i, rd, parts)]
+
+    await asyncio.gather(*(message(i) for i in range(warm_up)))  # warm-up, not timed
     esme.latencies.clear()
     statuses: list[int] = []
 
     async def one(i: int) -> None:
-        statuses.append((await esme.request(submit_pdu(500 + i, rd))).command_status)
+        statuses.extend(await message(warm_up + i))
 
     started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(messages)))
+    await asyncio.gather(*(one(i) for i in range(messages // parts)))
     elapsed = time.perf_counter() - started
     if receipts:  # the lifecycle takes 8 s of clock to DELIVRD (contracts/emulator/lifecycle.yaml)
-        expected = 500 + statuses.count(0)
+        expected = warm_up * parts + statuses.count(0)
         deadline = time.perf_counter() + 60
         while esme.receipts < expected and time.perf_counter() < deadline:
             await asyncio.sleep(0.05)
@@ -130,6 +144,7 @@ def main() -> int:
     parser.add_argument("--window", type=int, default=10, help="outstanding requests (default 10)")
     parser.add_argument("--receipts", action="store_true", help="registered_delivery=1 on every message")
     parser.add_argument("--frozen", action="store_true", help="freeze the clock: intake alone, no lifecycle")
+    parser.add_argument("--parts", type=int, default=1, help="UDH parts per message (default 1)")
     parser.add_argument("--max-rate", type=float, help="the server's per-bind throttle, submit_sm/s "
                         f"(default: the emulator's, {DEFAULT_MAX_RATE:,.0f}; set through {MAX_RATE_ENV})")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file and print its path")
@@ -145,17 +160,19 @@ def main() -> int:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         wait_ready(f"http://127.0.0.1:{port}", proc)
-        elapsed, esme, statuses = asyncio.run(run(smpp_port, args.messages, args.window, args.receipts))
+        elapsed, esme, statuses = asyncio.run(run(smpp_port, args.messages, args.window, args.receipts, args.parts))
         throttled = statuses.count(p.Status.ESME_RTHROTTLED)
         failed = [s for s in statuses if s and s != p.Status.ESME_RTHROTTLED]
-        rate = (args.messages - throttled) / elapsed
+        sent = len(statuses)
+        rate = (sent - throttled) / elapsed
         lat = sorted(esme.latencies)
-        print(f"submit_sm: {args.messages:,} on one transceiver bind, window {args.window}, in {elapsed:.2f} s, "
-              f"clock {'frozen' if args.frozen else 'running'}, receipts {'on' if args.receipts else 'off'}")
+        print(f"submit_sm: {sent:,} on one transceiver bind, window {args.window}, in {elapsed:.2f} s, "
+              f"clock {'frozen' if args.frozen else 'running'}, receipts {'on' if args.receipts else 'off'}"
+              + (f", {args.parts} parts per message" if args.parts > 1 else ""))
         print(f"  {rate:,.0f} submit_sm/s accepted (target {TARGET:,}: {'met' if rate >= TARGET else 'NOT met'})")
         if throttled:
             print(f"  {throttled:,} answered ESME_RTHROTTLED: above the server's per-bind max_rate "
-                  f"({args.messages / elapsed:,.0f} responses/s in all)")
+                  f"({sent / elapsed:,.0f} responses/s in all)")
         print(f"  response latency: median {statistics.median(lat) * 1000:.2f} ms, "
               f"p99 {lat[max(0, int(len(lat) * 0.99) - 1)] * 1000:.2f} ms, max {lat[-1] * 1000:.2f} ms")
         if args.receipts:

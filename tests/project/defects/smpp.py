@@ -4,8 +4,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from smsconform.emulator.smpp.pdu import CommandId, Pdu, Status
-from smsconform.emulator.smpp.server import Dlr, Profile, Session, SmppServer
+from smsconform.emulator.smpp import pdu as p_codec
+from smsconform.emulator.smpp.pdu import CommandId, Pdu, Status, Tag
+from smsconform.emulator.smpp.server import Dlr, Profile, Session, SmppServer, Whole
 
 from .registry import Patches, defect
 
@@ -74,3 +75,61 @@ def accepts_601_chars(p: Patches) -> None:
         self.max_chars += 1
 
     p.after_init(Profile, adjust)
+
+
+@defect("smpp.receipt-for-the-last-part-only", "smpp",
+        ["profile:smpp.part_receipts"],
+        "a long message gets receipts only for the part that completed it: Kannel, which asks on part 1 and "
+        "keeps part 1's id, never gets a report",
+        "SMPP 3.4 § 5.2.17: registered_delivery belongs to each submit_sm (003 § SMPP 'Versão: 3.4'; "
+        "profile.yaml part_receipts)")
+def receipt_for_the_last_part_only(p: Patches) -> None:
+    def factory(accept: Any) -> Any:
+        def patched(self: SmppServer, session: Session, pdu: Pdu) -> Any:
+            item = accept(self, session, pdu)
+            return dataclasses.replace(item, parts=[]) if isinstance(item, Whole) else item
+
+        return patched
+
+    p.wrap(SmppServer, "_accept", factory)
+
+
+@defect("smpp.ia5-read-as-gsm", "smpp",
+        ["profile:smpp.data_coding"],
+        "data_coding 1 (IA5) is accepted but read with the GSM 03.38 table: '@' becomes '¡', '_' '§', '{' 'ä'",
+        "SMPP 3.4 § 5.2.19: data_coding 1 is IA5 (CCITT T.50)/ASCII (profile.yaml data_coding.offered)")
+def ia5_read_as_gsm(p: Patches) -> None:
+    def factory(decode: Any) -> Any:
+        def patched(data: bytes, data_coding: int) -> str:
+            return decode(data, p_codec.DATA_CODING_GSM if data_coding == p_codec.DATA_CODING_IA5 else data_coding)
+
+        return patched
+
+    p.wrap(p_codec, "decode_text", factory)
+
+
+@defect("smpp.sc-interface-version-echoed", "smpp",
+        ["profile:smpp.version"],
+        "a bind announcing interface_version 0x50 is answered with sc_interface_version 0x50, as if the SMSC "
+        "spoke SMPP 5.0",
+        "003 § SMPP 'Versão: 3.4'; SMPP 3.4 § 5.3.2.25: sc_interface_version is the version the SMSC supports")
+def sc_interface_version_echoed(p: Patches) -> None:
+    def factory(bind: Any) -> Any:
+        def patched(self: SmppServer, session: Session, pdu: Pdu) -> None:
+            version = int(pdu["interface_version"])
+            send = session.send
+
+            def echo(answer: Pdu) -> None:
+                if Tag.SC_INTERFACE_VERSION in answer.tlvs:
+                    answer.tlvs[Tag.SC_INTERFACE_VERSION] = bytes((version,))
+                send(answer)
+
+            session.send = echo  # type: ignore[method-assign]
+            try:
+                bind(self, session, pdu)
+            finally:
+                del session.send
+
+        return patched
+
+    p.wrap(SmppServer, "_bind", factory)
