@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from ..app import Fault
 from ..core import Refused
-from ..core.clock import BRT, local
+from ..core.clock import BRT, checked, local
 from ..http import Request, Response
 
 PREFIX = "/_emulator"
@@ -22,10 +22,16 @@ def _iso(moment: float) -> str:
 
 
 def _moment(value: Any) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
-    dt = datetime.fromisoformat(str(value))
-    return (dt if dt.tzinfo else dt.replace(tzinfo=BRT)).timestamp()
+    """A `set` value (epoch seconds or ISO-8601, Brasília time when it names no zone), checked."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return checked(value)
+    if not isinstance(value, str):
+        raise BadRequest("set is an ISO-8601 time or epoch seconds")
+    try:
+        dt = datetime.fromisoformat(value)
+        return checked((dt if dt.tzinfo else dt.replace(tzinfo=BRT)).timestamp())
+    except (ValueError, OverflowError) as exc:
+        raise BadRequest(f"set: {exc}") from None
 
 
 class BadRequest(Exception):
@@ -95,14 +101,20 @@ class Control:
         return {"now": _iso(self.core.now()), "epoch": self.core.now(), "frozen": self.core.clock.frozen}
 
     def move_clock(self, request: Request, body: dict[str, Any]) -> Any:
-        if "frozen" in body:
-            self.core.freeze(bool(body["frozen"]))
-        if "advance" in body:
-            self.core.advance(float(body["advance"]))
-        if "set" in body:
-            self.core.set_time(_moment(body["set"]))
+        """Every part of the move is checked before any is made: a refused move changes nothing."""
         if not {"frozen", "advance", "set"} & body.keys():
             raise BadRequest("give one of advance (seconds), set (ISO-8601 time) or frozen (boolean)")
+        if "frozen" in body and not isinstance(body["frozen"], bool):
+            raise BadRequest("frozen is a boolean")
+        reading = self.core.clock.after(body["advance"]) if "advance" in body else self.core.now()
+        if "set" in body and _moment(body["set"]) < reading:
+            raise BadRequest("the clock only moves forward")
+        if "frozen" in body:
+            self.core.freeze(body["frozen"])
+        if "advance" in body:
+            self.core.advance(body["advance"])
+        if "set" in body:
+            self.core.set_time(_moment(body["set"]))
         return self.clock(request, body)
 
     def _fixture_or_login(self, body: dict[str, Any]) -> Any:
