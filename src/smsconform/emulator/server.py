@@ -14,9 +14,11 @@ from typing import Any, Iterator
 import httpx
 import uvicorn
 
+from . import callback_targets
 from .app import EmulatorApp
 from .asgi import ASGIAdapter
 from .core import Core
+from .guard import TOKEN_HEADER, ControlGuard, is_loopback
 
 log = logging.getLogger("smsconform.emulator")
 
@@ -40,6 +42,9 @@ class CallbackSender:
 
         async def deliver(item: dict[str, Any]) -> tuple[int, str | None]:
             async with semaphore:
+                why = callback_targets.refusal(item["url"])
+                if why is not None:
+                    return item["id"], f"not called: {why}"
                 try:
                     if item["method"] == "POST":
                         response = await client.post(item["url"], content=item["body"] or "")
@@ -56,6 +61,17 @@ class CallbackSender:
         for callback_id, error in await asyncio.gather(*(deliver(i) for i in due)):
             self.core.callback_done(callback_id, error)
         return len(due)
+
+
+def warn_if_exposed(host: str, token: str | None) -> None:
+    """Anyone who reaches a non-loopback address can reset the emulator and read its journal: say so, loudly."""
+    if is_loopback(host) or token:
+        return
+    log.warning("\n" + "!" * 100 + "\n"
+                "WARNING: the emulator listens on %s, reachable from other machines, and its control API "
+                "(/_emulator/: reset,\nfaults, callbacks, the journal) has no token. Anyone who reaches the "
+                "port can steer it. Give --control-token\n(or SMSCONFORM_CONTROL_TOKEN) and send it in the "
+                "%s header, or listen on 127.0.0.1.\n" + "!" * 100, host, TOKEN_HEADER)
 
 
 # Lazy messages (Core.settle) are brought up to the clock in chunks of about SETTLE_CHUNK messages once no
@@ -75,12 +91,15 @@ class Emulator:
     smpp_port: int = 0
     frozen: bool = False
     seed: bool = True
+    control_token: str | None = None  # required in X-Emulator-Token by the control API when set (guard.py)
     core: Core = field(init=False)
     app: EmulatorApp = field(init=False)
 
     def __post_init__(self) -> None:
+        guard = ControlGuard.for_bind(self.host, self.control_token)
         self.core = Core(self.db, seed=self.seed, frozen=self.frozen)
-        self.app = EmulatorApp(self.core)
+        self.app = EmulatorApp(self.core, control_guard=guard)
+        warn_if_exposed(self.host, self.control_token)
         self._server: uvicorn.Server | None = None
         self._smpp: Any = None
         self._started = threading.Event()

@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 from typing import Any, Callable
 
+from .. import callback_targets
 from ..app import Fault
 from ..core import Refused
 from ..core.clock import BRT, checked, local
@@ -74,6 +75,9 @@ class Control:
         return Response.json({"error": "internal error; see the emulator's log"}, 500)
 
     def handle(self, request: Request) -> Response:
+        refusal = self.app.control_guard.refusal(request)
+        if refusal is not None:
+            return refusal
         route = self.routes.get((request.method, request.path[len(PREFIX):].rstrip("/") or "/"))
         if route is None:
             return Response.json({"error": f"no control route {request.method} {request.path}"}, 404)
@@ -167,6 +171,9 @@ class Control:
     def register_callback(self, request: Request, body: dict[str, Any]) -> Any:
         who = self._fixture_or_login(body)
         dialect, kind = str(body["dialect"]), str(body["kind"])
+        why = None if body.get("url") is None else callback_targets.refusal(body["url"])
+        if why is not None:
+            raise BadRequest(f"url: {why}")
         self.core.set_callback_url(who.client_id, dialect, kind, body.get("url"))
         return {"dialect": dialect, "kind": kind, "url": body.get("url")}
 
