@@ -32,6 +32,16 @@ def parse_pairs(data: bytes | str) -> list[tuple[str, str]]:
     return pairs
 
 
+def is_text(value: str) -> bool:
+    """Whether a string is text UTF-8 can carry: a JSON ``\\ud800`` escape decodes to a lone surrogate,
+    which no store, encoder or terminal downstream accepts."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
 
@@ -111,7 +121,7 @@ class Response:
 
     @classmethod
     def text(cls, text: str, status: int = 200) -> "Response":
-        return cls(status, text.encode("utf-8"))
+        return cls(status, text.encode("utf-8", "replace"))  # a lone surrogate echoed back becomes "?"
 
     @classmethod
     def json(cls, data: Any, status: int = 200) -> "Response":
@@ -119,8 +129,9 @@ class Response:
 
     @classmethod
     def json_text(cls, text: str, status: int = 200) -> "Response":
-        """A JSON answer already rendered by json_text() (or spliced from its pieces)."""
-        return cls(status, text.encode("utf-8"), "application/json; charset=utf-8")
+        """A JSON answer already rendered by json_text() (or spliced from its pieces). A lone surrogate
+        can only stand in a JSON string, where backslashreplace writes it as the escape it came in as."""
+        return cls(status, text.encode("utf-8", "backslashreplace"), "application/json; charset=utf-8")
 
     @classmethod
     def xml(cls, text: str, status: int = 200, content_type: str = "text/xml; charset=utf-8") -> "Response":

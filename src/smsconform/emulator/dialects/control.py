@@ -6,6 +6,7 @@ callback URLs, read the journal and the outbox, and inject faults (contracts/ope
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 from typing import Any, Callable
 
@@ -13,7 +14,8 @@ from .. import callback_targets
 from ..app import Fault
 from ..core import Refused
 from ..core.clock import BRT, checked, local
-from ..http import Request, Response
+from ..http import Request, Response, is_text, json_text
+from .control_schema import ControlSchema
 
 PREFIX = "/_emulator"
 
@@ -45,6 +47,7 @@ class Control:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.core = app.core
+        self.schema = ControlSchema(self.core.contracts.openapi("emulator-control"), PREFIX)
         self.routes: dict[tuple[str, str], Callable[[Request, dict[str, Any]], Any]] = {
             ("POST", "/reset"): self.reset,
             ("GET", "/health"): lambda r, b: {"ok": True},
@@ -78,18 +81,31 @@ class Control:
         refusal = self.app.control_guard.refusal(request)
         if refusal is not None:
             return refusal
-        route = self.routes.get((request.method, request.path[len(PREFIX):].rstrip("/") or "/"))
+        path = request.path[len(PREFIX):].rstrip("/") or "/"
+        route = self.routes.get((request.method, path))
         if route is None:
+            allowed = self.schema.methods(path)
+            if allowed:
+                response = Response.json({"error": f"{request.method} is not a method of {request.path}"}, 405)
+                response.headers.append(("allow", ", ".join(allowed)))
+                return response
             return Response.json({"error": f"no control route {request.method} {request.path}"}, 404)
         try:
-            body = request.json() if request.body.strip() else {}
+            body = request.json() if request.method == "POST" and request.body.strip() else {}
             if not isinstance(body, dict):
                 raise BadRequest("the body must be a JSON object")
+            if not is_text(json_text(body)):
+                raise BadRequest("the body holds a lone surrogate (\\ud800-\\udfff alone is no character)")
+            problem = self.schema.problem(request.method, path, request.query, body)
+            if problem is not None:
+                raise BadRequest(problem)
             result = route(request, body)
-        except (BadRequest, ValueError, KeyError, TypeError) as exc:
-            return Response.json({"error": str(exc)}, 400)
         except json.JSONDecodeError as exc:
             return Response.json({"error": f"malformed JSON: {exc}"}, 400)
+        except (BadRequest, ValueError, KeyError, TypeError) as exc:
+            return Response.json({"error": str(exc)}, 400)
+        except sqlite3.IntegrityError as exc:  # a login, token or integration user already taken
+            return Response.json({"error": "duplicate", "detail": str(exc)}, 409)
         except Refused as refusal:
             return Response.json({"error": refusal.reason, "detail": refusal.detail}, 409)
         return Response.json(result)
