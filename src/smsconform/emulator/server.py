@@ -17,6 +17,8 @@ import uvicorn
 from . import callback_targets
 from .app import EmulatorApp
 from .asgi import ASGIAdapter
+from .bounded_http import (KEEP_ALIVE_TIMEOUT, REQUEST_TIMEOUT, BoundedHttpToolsProtocol,
+                           default_max_connections)
 from .core import Core
 from .guard import TOKEN_HEADER, ControlGuard, is_loopback
 
@@ -92,6 +94,9 @@ class Emulator:
     frozen: bool = False
     seed: bool = True
     control_token: str | None = None  # required in X-Emulator-Token by the control API when set (guard.py)
+    request_timeout: float = REQUEST_TIMEOUT       # a whole request must arrive within it (bounded_http.py)
+    keep_alive_timeout: int = KEEP_ALIVE_TIMEOUT   # an idle connection between requests is closed after it
+    max_connections: int | None = None             # default: what the descriptor limit leaves
     core: Core = field(init=False)
     app: EmulatorApp = field(init=False)
 
@@ -124,10 +129,13 @@ class Emulator:
                 await asyncio.sleep(0 if settled else 0.02 if busy else 0.1)
 
     async def serve(self, install_signal_handlers: bool = True) -> None:
+        protocol = BoundedHttpToolsProtocol.bounded(self.request_timeout,
+                                                    self.max_connections or default_max_connections())
         config = uvicorn.Config(
-            ASGIAdapter(self.app), host=self.host, port=self.port, loop="none", http="httptools",
+            ASGIAdapter(self.app), host=self.host, port=self.port, loop="none", http=protocol,
             lifespan="off", access_log=False, log_level="warning", server_header=False,
-            timeout_keep_alive=30, proxy_headers=False,  # loopback, no proxy: trust no X-Forwarded-*
+            timeout_keep_alive=self.keep_alive_timeout,
+            proxy_headers=False,  # loopback, no proxy: trust no X-Forwarded-*
         )
         self._server = uvicorn.Server(config)
         # uvicorn re-raises a captured SIGTERM after shutdown, killing the process before it can say it
