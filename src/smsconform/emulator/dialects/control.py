@@ -13,7 +13,7 @@ from typing import Any, Callable
 from .. import callback_targets
 from ..app import Fault
 from ..core import Refused
-from ..core.clock import BRT, checked, local
+from ..core.clock import BRT, ClockError, checked, local
 from ..http import Request, Response, is_text, json_text
 from .control_schema import ControlSchema
 
@@ -32,13 +32,19 @@ def _moment(value: Any) -> float:
         raise BadRequest("set is an ISO-8601 time or epoch seconds")
     try:
         dt = datetime.fromisoformat(value)
-        return checked((dt if dt.tzinfo else dt.replace(tzinfo=BRT)).timestamp())
+        moment = (dt if dt.tzinfo else dt.replace(tzinfo=BRT)).timestamp()
     except (ValueError, OverflowError) as exc:
         raise BadRequest(f"set: {exc}") from None
+    return checked(moment)
 
 
 class BadRequest(Exception):
-    pass
+    """400: the request itself is wrong, whatever the emulator's state."""
+
+
+class Conflict(Exception):
+    """409: a well-formed request the state refuses (an account it does not have, a clock move past its
+    last date or backwards): the schema cannot tell, so it is not a 400."""
 
 
 class Control:
@@ -102,6 +108,8 @@ class Control:
             result = route(request, body)
         except json.JSONDecodeError as exc:
             return Response.json({"error": f"malformed JSON: {exc}"}, 400)
+        except (Conflict, ClockError) as exc:
+            return Response.json({"error": str(exc)}, 409)
         except (BadRequest, ValueError, KeyError, TypeError) as exc:
             return Response.json({"error": str(exc)}, 400)
         except sqlite3.IntegrityError as exc:  # a login, token or integration user already taken
@@ -128,7 +136,7 @@ class Control:
             raise BadRequest("frozen is a boolean")
         reading = self.core.clock.after(body["advance"]) if "advance" in body else self.core.now()
         if "set" in body and _moment(body["set"]) < reading:
-            raise BadRequest("the clock only moves forward")
+            raise Conflict("the clock only moves forward")
         if "frozen" in body:
             self.core.freeze(body["frozen"])
         if "advance" in body:
@@ -144,7 +152,7 @@ class Control:
         except KeyError:
             row = self.core.store.db.execute("SELECT integration_user FROM users WHERE login = ?", (name,)).fetchone()
             if row is None:
-                raise BadRequest(f"no account {name!r} (a fixture name or a login)") from None
+                raise Conflict(f"no account {name!r} (a fixture name or a login)") from None
             return self.core.accounts._principal("u.integration_user = ?", row[0])
 
     def accounts(self, request: Request, body: dict[str, Any]) -> Any:
@@ -189,7 +197,7 @@ class Control:
         dialect, kind = str(body["dialect"]), str(body["kind"])
         why = None if body.get("url") is None else callback_targets.refusal(body["url"])
         if why is not None:
-            raise BadRequest(f"url: {why}")
+            raise Conflict(f"url: {why}")
         self.core.set_callback_url(who.client_id, dialect, kind, body.get("url"))
         return {"dialect": dialect, "kind": kind, "url": body.get("url")}
 
