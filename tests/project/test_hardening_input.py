@@ -112,3 +112,18 @@ def test_an_undocumented_method_is_405_with_allow(emulator: Emulator, http: http
     answer = http.request("PATCH", "/_emulator/clock")
     assert answer.status_code == 405 and answer.headers["allow"] == "GET, POST"
     assert http.get("/_emulator/nothing").status_code == 404
+
+
+@pytest.mark.usefixtures("quiet_log")
+def test_a_non_ascii_bearer_token_is_a_wrong_token_and_cannot_be_created(http: httpx.Client) -> None:
+    """RFC 6750 § 2.1: a Bearer token is a b64token, ASCII. The emulator reads header bytes as Latin-1, so a
+    UTF-8 token arriving raw is answered as any wrong token (401), and the control API creates none."""
+    for raw in ("Bearer tökén".encode("utf-8"), "Bearer tökén".encode("latin-1"), b"Bearer \xff\xfe"):
+        answer = http.post("/", json={"acao": "saldo"}, headers={"authorization": raw})
+        assert answer.status_code == 401, answer.text
+    refused = http.post("/_emulator/accounts", json={"login": "tk1", "password": "p", "token": "tökén"})
+    assert refused.status_code == 400 and "token" in refused.json()["error"]
+    made = http.post("/_emulator/accounts", json={"login": "tk2", "password": "p", "token": "abc-DEF_1.2~3+4/5=="})
+    assert made.status_code == 200
+    assert http.post("/", json={"acao": "saldo"}, headers={"authorization": "Bearer abc-DEF_1.2~3+4/5=="}
+                     ).status_code == 200
