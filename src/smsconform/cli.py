@@ -36,7 +36,12 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     from .emulator.server import Emulator
 
     db = args.db if args.db == ":memory:" else str(Path(args.db).expanduser())
-    emulator = Emulator(db=db, host=args.host, port=args.port, smpp_port=args.smpp_port, frozen=args.frozen)
+    try:
+        emulator = Emulator(db=db, host=args.host, port=args.port, smpp_port=args.smpp_port, frozen=args.frozen,
+                            control_token=args.control_token or None)
+    except ValueError as exc:  # a control token that cannot travel in a header
+        print(f"smsconform emulator: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.seed:
         from .emulator.seeding import seed_file
 
@@ -163,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--db", default=str(default_db()), help="SQLite file, or :memory:")
     emulator.add_argument("--seed", help="a YAML file of extra accounts (the profile's format)")
     emulator.add_argument("--frozen", action="store_true", help="time moves only through the control API")
+    emulator.add_argument("--control-token", default=os.environ.get("SMSCONFORM_CONTROL_TOKEN"),
+                          help="the control API then answers only requests carrying it in X-Emulator-Token "
+                          "(default: $SMSCONFORM_CONTROL_TOKEN; none on loopback)")
     emulator.set_defaults(func=cmd_emulator)
 
     from .reports.deadline import DEFAULT_MAX_TIME

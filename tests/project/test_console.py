@@ -156,4 +156,4 @@ def test_pages_of_messages_are_cut_on_the_server_newest_first(http) -> None:
     assert http.get("/_emulator/messages/page", params={"number": numbers[2]}).json()["items"][0]["number"] == numbers[2]
     assert http.get("/_emulator/messages/page", params={"text": "PAGE", "limit": 500}).json()["next_before"] is None
     assert http.get("/_emulator/messages/page", params={"limit": "x"}).status_code == 400
-    assert http.get("/_emulator/message", params={"id": "999999"}).status_code == 404
+    assert http.get("/_emulator/message", params={"id": "999999"}).status_code == 409

@@ -25,7 +25,8 @@ HEADERS = (("authorization", AUTHORIZATION), ("proxy-authorization", AUTHORIZATI
 PARAMETERS = (("u", USER), ("user", USER), ("password", PASSWORD), ("lgn", USER), ("pwd", PASSWORD),
               ("token", TOKEN), ("Identificacao", USER))
 USER_AS_H = ("/sms/recv",)  # mensagem recv: "h | Usuário" (003 § Recebimento de Mensagens (MO))
-_SOAP_USER = re.compile(r"(<(?:[\w.-]+:)?Identificacao\b[^>]*>)(.*?)(</(?:[\w.-]+:)?Identificacao>)", re.S)
+_SOAP_USER = re.compile(r"(<(?:[\w.-]+:)?Identificacao\b[^>]*>)(.*?)(</(?:[\w.-]+:)?Identificacao>)",
+                        re.S | re.IGNORECASE)
 
 
 def _origin(url: str) -> tuple[str, str, int, str]:

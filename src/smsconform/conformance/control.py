@@ -5,11 +5,15 @@ from typing import Any
 
 import httpx
 
+from ..emulator.guard import TOKEN_HEADER, env_token
+
 
 class ControlClient:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        """``token``: what an emulator started with --control-token wants (default $SMSCONFORM_CONTROL_TOKEN)."""
         self.base_url = base_url.rstrip("/")
-        self.http = httpx.Client(timeout=30.0, trust_env=False)
+        token = token or env_token()
+        self.http = httpx.Client(timeout=30.0, trust_env=False, headers={TOKEN_HEADER: token} if token else None)
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
         response = self.http.request(method, f"{self.base_url}{path}", json=body, params=params or None)

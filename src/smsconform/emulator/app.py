@@ -10,7 +10,9 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from ..reports.redact import Redactor
 from .core import Core
+from .guard import ControlGuard
 from .http import MAX_BODY, Request, Response
 
 log = logging.getLogger("smsconform.emulator")
@@ -60,16 +62,26 @@ class Outcome:
     drop: bool = False
 
 
-_SOAP_SECRET = re.compile(r"(<(?:\w+:)?Identificacao>)[^<]*(</(?:\w+:)?Identificacao>)", re.IGNORECASE)
+_SOAP_SECRET = re.compile(r"(<(?:[\w.-]+:)?Identificacao\b[^>]*>)[^<]*(</(?:[\w.-]+:)?Identificacao>)",
+                          re.IGNORECASE)
+_JSON_SECRET = re.compile(r'("(?:%s)"\s*:\s*)(?:"(?:[^"\\]|\\.)*"?|[^,}\]\s]+)' % "|".join(sorted(SECRET_PARAMS)),
+                          re.IGNORECASE)
 
 
-def _redact(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in pairs]
+def _redact(pairs: list[tuple[str, str]], secrets: Redactor) -> list[tuple[str, str]]:
+    return [(k, "***" if k.lower() in SECRET_PARAMS else secrets.text(v)) for k, v in pairs]
 
 
-def _redact_body(body: str) -> str:
-    """SOAP carries the credential in the body (wbsapi's Identificacao); JSON bodies carry none."""
-    return _SOAP_SECRET.sub(r"\1***\2", body)
+def _redact_body(body: str, secrets: Redactor) -> str:
+    """SOAP carries the credential in the body (wbsapi's Identificacao), speedmarket's JSON in user and
+    password; then any account secret left (under another name, encoded) goes too."""
+    return secrets.text(_JSON_SECRET.sub(r'\1"***"', _SOAP_SECRET.sub(r"\1***\2", body)))
+
+
+def _account_secrets(core: Core) -> Redactor:
+    """Every credential the emulator's accounts have, in every spelling a request or an answer can hold."""
+    rows = core.store.db.execute("SELECT login, password, integration_user, token FROM users").fetchall()
+    return Redactor.of((value for row in rows for value in row if value), placeholder="***")
 
 
 @dataclass
@@ -82,6 +94,7 @@ class EmulatorApp:
     closing: bool = False   # the server is stopping: long-lived streams (console events) end
     # Set by the server: delivers every callback due now (bounded); a clock move awaits it before answering.
     deliver_due: Any = None
+    control_guard: ControlGuard = field(default_factory=ControlGuard)  # who may call /_emulator/ (guard.py)
     _last_tick: float = 0.0
     _last_request: float = 0.0
     _journal_seq: int = 0
@@ -154,6 +167,7 @@ class EmulatorApp:
 
     def journal_entries(self) -> list[dict[str, Any]]:
         out = []
+        secrets = _account_secrets(self.core)
         for seq, at, dialect, request, (status, response, dropped), took in self.journal:
             body = request.body[:4000].decode("utf-8", "replace")
             out.append({
@@ -162,11 +176,12 @@ class EmulatorApp:
                 "dialect": dialect,
                 "method": request.method,
                 "path": request.path,
-                "query": _redact(request.query),
-                "body": _redact_body(body) if request.content_type in ("application/json", "text/xml", "application/soap+xml")
+                "query": _redact(request.query, secrets),
+                "body": _redact_body(body, secrets) if request.content_type in ("application/json", "text/xml",
+                                                                                "application/soap+xml")
                 else ("<form>" if body else ""),
                 "status": status,
-                "response": response.decode("utf-8", "replace"),
+                "response": secrets.text(response.decode("utf-8", "replace")),
                 "dropped": dropped,
                 "ms": round(took * 1000, 3),
             })

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -29,6 +30,36 @@ def parse_pairs(data: bytes | str) -> list[tuple[str, str]]:
         pairs.append((_decode(unquote_to_bytes(key.replace(b"+", b" "))),
                       _decode(unquote_to_bytes(value.replace(b"+", b" ")))))
     return pairs
+
+
+def is_text(value: str) -> bool:
+    """Whether a string is text UTF-8 can carry: a JSON ``\\ud800`` escape decodes to a lone surrogate,
+    which no store, encoder or terminal downstream accepts."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"{text} is out of range of a double")
+    return number
+
+
+def strict_json(text: str) -> Any:
+    """json.loads without Python's extensions (NaN, Infinity, 1e400 read as inf), and a document nested
+    deeper than the parser's stack a ValueError like any other malformed body, not a RecursionError."""
+    try:
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
 
 
 @dataclass
@@ -68,7 +99,8 @@ class Request:
         return merged
 
     def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8-sig"))
+        """The body as JSON, strictly: what no JSON parser elsewhere would read is malformed (ValueError)."""
+        return strict_json(self.body.decode("utf-8-sig"))
 
     @property
     def url(self) -> str:
@@ -89,7 +121,7 @@ class Response:
 
     @classmethod
     def text(cls, text: str, status: int = 200) -> "Response":
-        return cls(status, text.encode("utf-8"))
+        return cls(status, text.encode("utf-8", "replace"))  # a lone surrogate echoed back becomes "?"
 
     @classmethod
     def json(cls, data: Any, status: int = 200) -> "Response":
@@ -97,8 +129,9 @@ class Response:
 
     @classmethod
     def json_text(cls, text: str, status: int = 200) -> "Response":
-        """A JSON answer already rendered by json_text() (or spliced from its pieces)."""
-        return cls(status, text.encode("utf-8"), "application/json; charset=utf-8")
+        """A JSON answer already rendered by json_text() (or spliced from its pieces). A lone surrogate
+        can only stand in a JSON string, where backslashreplace writes it as the escape it came in as."""
+        return cls(status, text.encode("utf-8", "backslashreplace"), "application/json; charset=utf-8")
 
     @classmethod
     def xml(cls, text: str, status: int = 200, content_type: str = "text/xml; charset=utf-8") -> "Response":

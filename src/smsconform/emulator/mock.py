@@ -35,8 +35,10 @@ import requests
 import respx
 import responses
 
+from . import callback_targets
 from .app import EmulatorApp, Outcome
 from .core import Core
+from .guard import TOKEN_HEADER, ControlGuard
 from .http import Request
 
 DEFAULT_BASE_URL = "http://127.0.0.1:2738"
@@ -56,10 +58,14 @@ class EmulatorMock:
     """The handle of one mocked emulator: ``core`` and ``app`` are the objects answering the requests."""
 
     def __init__(self, urls: tuple[str, ...], *, frozen: bool = False, passthrough: bool = True,
-                 callbacks: bool = True) -> None:
+                 callbacks: bool = True, control_token: str | None = None) -> None:
         if not urls:
             raise ValueError("mock() needs at least one base URL")
         self.urls = tuple(u.rstrip("/") for u in urls)
+        # The control API answers the mocked hosts (as the server answers its bound address), and with a
+        # token only requests carrying it, as a server started with --control-token does.
+        self.guard = ControlGuard(frozenset((urlsplit(u).hostname or "").lower() for u in self.urls),
+                                  token=control_token)
         self.frozen = frozen
         self.passthrough = passthrough
         self.callbacks = callbacks
@@ -84,7 +90,7 @@ class EmulatorMock:
         if self.active:
             raise RuntimeError("this mock is already active")
         self.core = Core(":memory:", frozen=self.frozen)
-        self.app = EmulatorApp(self.core)
+        self.app = EmulatorApp(self.core, control_guard=self.guard)
         router = respx.MockRouter(assert_all_called=False, assert_all_mocked=not self.passthrough)
         for pattern, _ in self._patterns:
             router.route(url__regex=pattern.pattern).mock(side_effect=self._httpx_side_effect)
@@ -206,8 +212,10 @@ class EmulatorMock:
         import json
 
         payload = json.dumps(body).encode() if body is not None else b""
-        outcome = self.handle(method, self.base_url + "/_emulator" + path,
-                              {"content-type": "application/json"}, payload)
+        headers = {"content-type": "application/json"}
+        if self.guard.token is not None:
+            headers[TOKEN_HEADER] = self.guard.token
+        outcome = self.handle(method, self.base_url + "/_emulator" + path, headers, payload)
         return json.loads(outcome.response.body or b"null")
 
     def advance(self, seconds: float) -> float:
@@ -228,7 +236,10 @@ class EmulatorMock:
             due = self.core.due_callbacks()
         for item in due:
             error: str | None = None
+            why = callback_targets.refusal(item["url"])
             try:
+                if why is not None:
+                    raise ValueError(f"not called: {why}")
                 req = urllib.request.Request(item["url"], method=item["method"],
                                              data=(item["body"] or "").encode() if item["method"] == "POST" else None)
                 with urllib.request.urlopen(req, timeout=CALLBACK_TIMEOUT) as answer:   # noqa: S310 (loopback)
@@ -244,9 +255,10 @@ class EmulatorMock:
 
 
 def mock(base_url: str = DEFAULT_BASE_URL, *more_urls: str, frozen: bool = False, passthrough: bool = True,
-         callbacks: bool = True) -> EmulatorMock:
+         callbacks: bool = True, control_token: str | None = None) -> EmulatorMock:
     """Route httpx and requests calls for these base URLs to an in-process emulator (see the module doc)."""
-    return EmulatorMock((base_url, *more_urls), frozen=frozen, passthrough=passthrough, callbacks=callbacks)
+    return EmulatorMock((base_url, *more_urls), frozen=frozen, passthrough=passthrough, callbacks=callbacks,
+                        control_token=control_token)
 
 
 def emulator_mock_fixture() -> Iterator[EmulatorMock]:

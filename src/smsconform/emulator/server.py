@@ -14,10 +14,14 @@ from typing import Any, Iterator
 import httpx
 import uvicorn
 
+from . import callback_targets
 from .app import EmulatorApp
 from .asgi import ASGIAdapter
+from .bounded_http import (KEEP_ALIVE_TIMEOUT, REQUEST_TIMEOUT, BoundedHttpToolsProtocol,
+                           default_max_connections)
 from .core import Core
 from .core.service import SETTLE_CHUNK
+from .guard import TOKEN_HEADER, ControlGuard, is_loopback
 
 log = logging.getLogger("smsconform.emulator")
 
@@ -48,6 +52,9 @@ class CallbackSender:
 
         async def deliver(item: dict[str, Any]) -> tuple[int, str | None, str | None]:
             async with semaphore:
+                why = callback_targets.refusal(item["url"])
+                if why is not None:
+                    return item["id"], f"not called: {why}", None
                 try:
                     if item["method"] == "POST":
                         response = await client.post(item["url"], content=item["body"] or "")
@@ -65,6 +72,17 @@ class CallbackSender:
         for callback_id, error, answer in await asyncio.gather(*(deliver(i) for i in due)):
             self.core.callback_done(callback_id, error, answer)
         return len(due)
+
+
+def warn_if_exposed(host: str, token: str | None) -> None:
+    """Anyone who reaches a non-loopback address can reset the emulator and read its journal: say so, loudly."""
+    if is_loopback(host) or token:
+        return
+    log.warning("\n" + "!" * 100 + "\n"
+                "WARNING: the emulator listens on %s, reachable from other machines, and its control API "
+                "(/_emulator/: reset,\nfaults, callbacks, the journal) has no token. Anyone who reaches the "
+                "port can steer it. Give --control-token\n(or SMSCONFORM_CONTROL_TOKEN) and send it in the "
+                "%s header, or listen on 127.0.0.1.\n" + "!" * 100, host, TOKEN_HEADER)
 
 
 # Lazy messages (Core.settle) are brought up to the clock in chunks of about SETTLE_CHUNK messages, one a
@@ -86,12 +104,18 @@ class Emulator:
     smpp_port: int = 0
     frozen: bool = False
     seed: bool = True
+    control_token: str | None = None  # required in X-Emulator-Token by the control API when set (guard.py)
+    request_timeout: float = REQUEST_TIMEOUT       # a whole request must arrive within it (bounded_http.py)
+    keep_alive_timeout: int = KEEP_ALIVE_TIMEOUT   # an idle connection between requests is closed after it
+    max_connections: int | None = None             # default: what the descriptor limit leaves
     core: Core = field(init=False)
     app: EmulatorApp = field(init=False)
 
     def __post_init__(self) -> None:
+        guard = ControlGuard.for_bind(self.host, self.control_token)
         self.core = Core(self.db, seed=self.seed, frozen=self.frozen)
-        self.app = EmulatorApp(self.core)
+        self.app = EmulatorApp(self.core, control_guard=guard)
+        warn_if_exposed(self.host, self.control_token)
         self._server: uvicorn.Server | None = None
         self._smpp: Any = None
         self._started = threading.Event()
@@ -126,10 +150,13 @@ class Emulator:
                 await asyncio.sleep(0 if settled else 0.02 if busy else 0.1)
 
     async def serve(self, install_signal_handlers: bool = True) -> None:
+        protocol = BoundedHttpToolsProtocol.bounded(self.request_timeout,
+                                                    self.max_connections or default_max_connections())
         config = uvicorn.Config(
-            ASGIAdapter(self.app), host=self.host, port=self.port, loop="none", http="httptools",
+            ASGIAdapter(self.app), host=self.host, port=self.port, loop="none", http=protocol,
             lifespan="off", access_log=False, log_level="warning", server_header=False,
-            timeout_keep_alive=30, proxy_headers=False,  # loopback, no proxy: trust no X-Forwarded-*
+            timeout_keep_alive=self.keep_alive_timeout,
+            proxy_headers=False,  # loopback, no proxy: trust no X-Forwarded-*
         )
         self._server = uvicorn.Server(config)
         # uvicorn re-raises a captured SIGTERM after shutdown, killing the process before it can say it

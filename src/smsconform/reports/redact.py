@@ -22,12 +22,33 @@ MIN_LENGTH = 3  # shorter values would match ordinary text everywhere (the plugi
 _BASIC = re.compile(r"(?i)(basic\s+)([A-Za-z0-9+/]{4,}={0,2})")
 
 
+# What URL encoders leave unescaped: nothing (quote_plus, urlencode), "/" (quote's default), and the
+# characters RFC 3986 allows in a query (httpx, browsers).
+_URL_SAFE = ("", "/", "/:@!$'()*,;", "/:@!$&'()*+,;=")
+
+
+def _spellings(value: str) -> set[str]:
+    """One secret as a body can carry it: clear, URL-encoded (UTF-8 or Latin-1, any safe set), JSON (with
+    and without ASCII escapes, with ``\\/``), HTML and XML (named and numeric references)."""
+    forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+             json.dumps(value)[1:-1].replace("/", "\\/"), html.escape(value, quote=True),
+             html.escape(value, quote=False), html.escape(value).replace("&#x27;", "&apos;"),
+             html.escape(value).encode("ascii", "xmlcharrefreplace").decode("ascii")}
+    encodings = ["utf-8"] + (["latin-1"] if value.encode("latin-1", "ignore").decode("latin-1") == value else [])
+    for encoding in encodings:
+        for safe in _URL_SAFE:
+            forms |= {quote(value, safe=safe, encoding=encoding), quote_plus(value, safe=safe, encoding=encoding)}
+    return forms
+
+
 def secret_forms(secrets: Iterable[str]) -> list[str]:
-    """Every spelling of the secrets that can appear in a written file, longest first."""
+    """Every spelling of the secrets that can appear in a written file, longest first. Matching ignores
+    case (Redactor), and the upper- and lower-case secret are spelled too: an answer that upper-cases a
+    login (mensagem cnus) also upper-cases its percent-encoded bytes."""
     forms: set[str] = set()
     for value in {s for s in secrets if s and len(s) >= MIN_LENGTH}:
-        forms |= {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1],
-                  html.escape(value, quote=True)}
+        for variant in {value, value.upper(), value.lower()}:
+            forms |= _spellings(variant)
     return sorted((f for f in forms if len(f) >= MIN_LENGTH), key=len, reverse=True)
 
 
@@ -47,7 +68,7 @@ class Redactor:
     @classmethod
     def of(cls, secrets: Iterable[str], placeholder: str = PLACEHOLDER) -> "Redactor":
         forms = tuple(secret_forms(secrets))
-        pattern = re.compile("|".join(map(re.escape, forms))) if forms else None
+        pattern = re.compile("|".join(map(re.escape, forms)), re.IGNORECASE) if forms else None
         return cls(forms, placeholder, pattern)
 
     def text(self, value: str) -> str:

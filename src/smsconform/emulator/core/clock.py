@@ -5,10 +5,32 @@ client developer can still watch messages move in real time when nobody touches 
 """
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime, timedelta, timezone
 
 BRT = timezone(timedelta(hours=-3), "BRT")
+
+# The readings the clock may take: from the epoch to 9999-01-01 in Brasília time. Every reading is printed
+# as a date (answers, callbacks, the journal) and every delay the lifecycle schedules after it (a 48-hour
+# late DLR, an expiry) must still be a date, so the clock stops a year short of datetime's last day. A
+# NaN or infinite reading would make every later answer fail, and be saved with the state: refused.
+EARLIEST = 0.0
+LATEST = datetime(9999, 1, 1, tzinfo=BRT).timestamp()
+
+
+class ClockError(ValueError):
+    """A move the clock refuses; the clock is left as it was."""
+
+
+def checked(moment: float) -> float:
+    """The moment itself if the clock can show it, else ClockError (a finite reading within the dates)."""
+    if isinstance(moment, bool) or not isinstance(moment, (int, float)):
+        raise ClockError(f"a clock reading is a number of seconds, not {type(moment).__name__}")
+    if not math.isfinite(moment) or not EARLIEST <= moment <= LATEST:
+        raise ClockError(f"the clock can show moments from 1970-01-01 to 9999-01-01 (epoch {EARLIEST:.0f}"
+                         f" to {LATEST:.0f}), not {moment!r}")
+    return float(moment)
 
 
 class VirtualClock:
@@ -26,9 +48,16 @@ class VirtualClock:
             return self._frozen_at
         return time.time() + self._offset
 
-    def advance(self, seconds: float) -> float:
+    def after(self, seconds: float) -> float:
+        """The reading ``seconds`` from now, checked; the clock does not move."""
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+            raise ClockError(f"advance is a finite number of seconds, not {seconds!r}")
         if seconds < 0:
-            raise ValueError("the clock only moves forward")
+            raise ClockError("the clock only moves forward")
+        return checked(self.now() + seconds)
+
+    def advance(self, seconds: float) -> float:
+        self.after(seconds)  # checked before anything moves
         if self._frozen_at is not None:
             self._frozen_at += seconds
         else:
@@ -36,8 +65,9 @@ class VirtualClock:
         return self.now()
 
     def set(self, moment: float) -> float:
+        checked(moment)
         if moment < self.now():
-            raise ValueError("the clock only moves forward")
+            raise ClockError("the clock only moves forward")
         if self._frozen_at is not None:
             self._frozen_at = moment
         else:
@@ -58,10 +88,17 @@ class VirtualClock:
 
     @classmethod
     def from_state(cls, state: dict[str, object]) -> "VirtualClock":
-        now = float(state["now"])  # type: ignore[arg-type]
+        """The clock a saved state describes; ClockError if that state is not a clock it could have had."""
+        if not isinstance(state, dict):
+            raise ClockError(f"a saved clock is an object, not {type(state).__name__}")
         if state.get("frozen"):
-            return cls(frozen_at=now)
-        return cls(offset=float(state.get("offset", 0.0)))  # type: ignore[arg-type]
+            return cls(frozen_at=checked(state.get("now")))  # type: ignore[arg-type]
+        offset = state.get("offset", 0.0)
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not math.isfinite(offset):
+            raise ClockError(f"a saved clock offset is a finite number, not {offset!r}")
+        clock = cls(offset=float(offset))
+        checked(clock.now())
+        return clock
 
 
 def local(moment: float) -> datetime:

@@ -16,6 +16,14 @@ def is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+ROW_ID_MAX = 2**63 - 1  # SQLite's largest integer: an id above it was never issued, and cannot be looked up
+
+
+def is_row_id(text: str) -> bool:
+    """ASCII digits naming an id SQLite can hold (ids, cost centres, campaigns are its rowids)."""
+    return is_digits(text) and int(text) <= ROW_ID_MAX
+
+
 @dataclass(frozen=True)
 class Numbering:
     ddds: frozenset[str]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 import time
@@ -20,6 +21,8 @@ from .numbers import Numbering
 from .refusal import Refused
 from .segments import count as count_parts
 from .store import Store
+
+log = logging.getLogger("smsconform.emulator")
 
 # A dialect registers how its callbacks look: (message, new state, time) -> [(kind, url, method, body)].
 CallbackRenderer = Callable[["Core", Message, str, float], list[tuple[str, str, str, str | None]]]
@@ -94,7 +97,12 @@ class Core:
 
     def _restore_clock(self, frozen: bool) -> VirtualClock:
         saved = self.store.meta("clock")
-        clock = VirtualClock.from_state(json.loads(saved)) if saved else VirtualClock()
+        try:
+            clock = VirtualClock.from_state(json.loads(saved)) if saved else VirtualClock()
+        except (ValueError, TypeError) as exc:  # a file written before the clock checked its moves
+            log.warning("the clock saved in %s is unusable (%s): it starts again at the real time; every other "
+                        "state is kept", self.store.path, exc)
+            clock = VirtualClock()
         if frozen:
             clock.freeze()
         self._save_clock(clock)

@@ -6,15 +6,18 @@ callback URLs, read the journal and the outbox, and inject faults (contracts/ope
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 from typing import Any, Callable
 
 from ...contracts import DIALECTS
+from .. import callback_targets
 from ..app import Fault
 from ..core import Refused
-from ..core.clock import BRT, local
-from ..http import Request, Response
-from .inspect import Inspector
+from ..core.clock import BRT, ClockError, checked, local
+from ..http import Request, Response, is_text, json_text
+from .control_schema import ControlSchema
+from .inspect import Inspector, NoSuchMessage
 
 PREFIX = "/_emulator"
 FAULT_KINDS = ("latency", "http500", "drop", "refuse")
@@ -25,14 +28,26 @@ def _iso(moment: float) -> str:
 
 
 def _moment(value: Any) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
-    dt = datetime.fromisoformat(str(value))
-    return (dt if dt.tzinfo else dt.replace(tzinfo=BRT)).timestamp()
+    """A `set` value (epoch seconds or ISO-8601, Brasília time when it names no zone), checked."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return checked(value)
+    if not isinstance(value, str):
+        raise BadRequest("set is an ISO-8601 time or epoch seconds")
+    try:
+        dt = datetime.fromisoformat(value)
+        moment = (dt if dt.tzinfo else dt.replace(tzinfo=BRT)).timestamp()
+    except (ValueError, OverflowError) as exc:
+        raise BadRequest(f"set: {exc}") from None
+    return checked(moment)
 
 
 class BadRequest(Exception):
-    pass
+    """400: the request itself is wrong, whatever the emulator's state."""
+
+
+class Conflict(Exception):
+    """409: a well-formed request the state refuses (an account it does not have, a clock move past its
+    last date or backwards): the schema cannot tell, so it is not a 400."""
 
 
 class Control:
@@ -42,6 +57,7 @@ class Control:
         self.app = app
         self.core = app.core
         self.inspector = Inspector(app)
+        self.schema = ControlSchema(self.core.contracts.openapi("emulator-control"), PREFIX)
         self.routes: dict[tuple[str, str], Callable[[Request, dict[str, Any]], Any]] = {
             ("POST", "/reset"): self.reset,
             ("GET", "/health"): lambda r, b: {"ok": True},
@@ -78,22 +94,39 @@ class Control:
         return Response.json({"error": "internal error; see the emulator's log"}, 500)
 
     def handle(self, request: Request) -> Response:
-        route = self.routes.get((request.method, request.path[len(PREFIX):].rstrip("/") or "/"))
+        refusal = self.app.control_guard.refusal(request)
+        if refusal is not None:
+            return refusal
+        path = request.path[len(PREFIX):].rstrip("/") or "/"
+        route = self.routes.get((request.method, path))
         if route is None:
+            allowed = self.schema.methods(path)
+            if allowed:
+                response = Response.json({"error": f"{request.method} is not a method of {request.path}"}, 405)
+                response.headers.append(("allow", ", ".join(allowed)))
+                return response
             return Response.json({"error": f"no control route {request.method} {request.path}"}, 404)
         try:
-            body = request.json() if request.body.strip() else {}
+            body = request.json() if request.method == "POST" and request.body.strip() else {}
             if not isinstance(body, dict):
                 raise BadRequest("the body must be a JSON object")
+            if not is_text(json_text(body)):
+                raise BadRequest("the body holds a lone surrogate (\\ud800-\\udfff alone is no character)")
+            problem = self.schema.problem(request.method, path, request.query, body)
+            if problem is not None:
+                raise BadRequest(problem)
             result = route(request, body)
-        except (BadRequest, ValueError, KeyError, TypeError) as exc:
-            return Response.json({"error": str(exc)}, 400)
         except json.JSONDecodeError as exc:
             return Response.json({"error": f"malformed JSON: {exc}"}, 400)
+        except (Conflict, ClockError, NoSuchMessage) as exc:
+            return Response.json({"error": str(exc)}, 409)
+        except (BadRequest, ValueError, KeyError, TypeError) as exc:
+            return Response.json({"error": str(exc)}, 400)
+        except sqlite3.IntegrityError as exc:  # a login, token or integration user already taken
+            return Response.json({"error": "duplicate", "detail": str(exc)}, 409)
         except Refused as refusal:
             return Response.json({"error": refusal.reason, "detail": refusal.detail}, 409)
-        except LookupError as exc:
-            return Response.json({"error": str(exc)}, 404)
+
         return Response.json(result)
 
     # -- handlers -------------------------------------------------------------------------------------
@@ -107,14 +140,20 @@ class Control:
         return {"now": _iso(self.core.now()), "epoch": self.core.now(), "frozen": self.core.clock.frozen}
 
     def move_clock(self, request: Request, body: dict[str, Any]) -> Any:
-        if "frozen" in body:
-            self.core.freeze(bool(body["frozen"]))
-        if "advance" in body:
-            self.core.advance(float(body["advance"]))
-        if "set" in body:
-            self.core.set_time(_moment(body["set"]))
+        """Every part of the move is checked before any is made: a refused move changes nothing."""
         if not {"frozen", "advance", "set"} & body.keys():
             raise BadRequest("give one of advance (seconds), set (ISO-8601 time) or frozen (boolean)")
+        if "frozen" in body and not isinstance(body["frozen"], bool):
+            raise BadRequest("frozen is a boolean")
+        reading = self.core.clock.after(body["advance"]) if "advance" in body else self.core.now()
+        if "set" in body and _moment(body["set"]) < reading:
+            raise Conflict("the clock only moves forward")
+        if "frozen" in body:
+            self.core.freeze(body["frozen"])
+        if "advance" in body:
+            self.core.advance(body["advance"])
+        if "set" in body:
+            self.core.set_time(_moment(body["set"]))
         return self.clock(request, body)
 
     def _fixture_or_login(self, body: dict[str, Any]) -> Any:
@@ -124,7 +163,7 @@ class Control:
         except KeyError:
             row = self.core.store.db.execute("SELECT integration_user FROM users WHERE login = ?", (name,)).fetchone()
             if row is None:
-                raise BadRequest(f"no account {name!r} (a fixture name or a login)") from None
+                raise Conflict(f"no account {name!r} (a fixture name or a login)") from None
             return self.core.accounts._principal("u.integration_user = ?", row[0])
 
     def accounts(self, request: Request, body: dict[str, Any]) -> Any:
@@ -178,6 +217,9 @@ class Control:
     def register_callback(self, request: Request, body: dict[str, Any]) -> Any:
         who = self._fixture_or_login(body)
         dialect, kind = str(body["dialect"]), str(body["kind"])
+        why = None if body.get("url") is None else callback_targets.refusal(body["url"])
+        if why is not None:
+            raise Conflict(f"url: {why}")
         self.core.set_callback_url(who.client_id, dialect, kind, body.get("url"))
         return {"dialect": dialect, "kind": kind, "url": body.get("url")}
 

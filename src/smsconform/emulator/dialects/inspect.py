@@ -7,10 +7,9 @@ messages of a page are settled (Core.settle) before they are shown, as every rea
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from ..core.clock import BRT, local
+from ..core.clock import local
 from ..core.messages import Message
 from ..core.segments import is_gsm
 from ..http import Request
@@ -25,20 +24,23 @@ class BadQuery(ValueError):
     """A query parameter the control API cannot use; answered 400 with this message."""
 
 
+class NoSuchMessage(LookupError):
+    """A well-formed request for a message the emulator does not have: 409, as the control API answers
+    every request its state refuses (emulator-control.yaml, Conflict)."""
+
+
 def iso(moment: float | None) -> str | None:
     return None if moment is None else local(moment).isoformat(timespec="milliseconds")
 
 
 def _moment(name: str, value: str) -> float:
     try:
-        return float(value)
+        moment = float(value)
     except ValueError:
-        pass
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadQuery(f"{name} must be an ISO-8601 time or epoch seconds, not {value!r}") from None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=BRT)).timestamp()
+        raise BadQuery(f"{name} must be a time in epoch seconds, not {value!r}") from None
+    if moment != moment:
+        raise BadQuery(f"{name} must be a number")
+    return moment
 
 
 def _int(name: str, value: str, low: int, high: int) -> int:
@@ -105,14 +107,11 @@ class Inspector:
     # -- GET /_emulator/message?id=N | hash=H ---------------------------------------------------------
     def message(self, request: Request) -> dict[str, Any]:
         q = dict(request.query)
-        if q.get("hash"):
-            msg = self.core.message(hash=q["hash"])
-        elif q.get("id"):
-            msg = self.core.message(id=_int("id", q["id"], 1, 2**63 - 1))
-        else:
-            raise BadQuery("give id or hash")
+        if not q.get("id"):
+            raise BadQuery("give id")
+        msg = self.core.message(id=_int("id", q["id"], 1, 2**63 - 1))
         if msg is None:
-            raise LookupError("no such message")
+            raise NoSuchMessage(f"no message {q['id']}")
         out = self.summary(msg, self._logins())
         out["timeline"] = [{"state": state, "at": iso(at)} for state, at in msg.states()]
         out["outcome"] = msg.outcome

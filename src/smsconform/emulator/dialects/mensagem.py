@@ -12,7 +12,7 @@ from ..core.clock import local, parse_local
 from ..core.messages import KIND_BY_F, Accepted, Message, Submission
 from ..http import Request, Response
 from .base import CodeBook
-from ..core.numbers import is_digits
+from ..core.numbers import is_digits, is_row_id
 
 NAME = "mensagem"
 PREFIX = "/sms/"
@@ -99,7 +99,7 @@ class Mensagem:
         centre = params.get(centre_param, "").strip()
         cost_centre = None
         if centre:
-            if not is_digits(centre) or not self.core.accounts.cost_centre_active(who.client_id, int(centre)):
+            if not is_row_id(centre) or not self.core.accounts.cost_centre_active(who.client_id, int(centre)):
                 raise Refused("invalid_record", centre_param)
             cost_centre = int(centre)
         return {"kind": kind, "type": int(f), "schedule_at": schedule_at, "cost_centre": cost_centre,
@@ -249,7 +249,7 @@ class Mensagem:
 
     def _centres(self, raw: str | None) -> list[int]:
         ids = [c.strip() for c in (raw or "").split("|") if c.strip()]
-        if not all(is_digits(c) for c in ids):
+        if not all(is_row_id(c) for c in ids):
             raise Refused("invalid_record", "c")
         return [int(c) for c in ids]
 
@@ -263,7 +263,7 @@ class Mensagem:
         if not password:
             raise Refused("bad_password")
         level = params.get("t", "0").strip() or "0"
-        if not is_digits(level.lstrip("-")):
+        if not is_row_id(level.lstrip("-")):
             raise Refused("bad_level", level)
         with self.core.store.transaction():
             user_id = self.core.accounts.add_user(who.client_id, name, login, password, int(level),
@@ -274,7 +274,7 @@ class Mensagem:
     def altus(self, params: dict[str, str]) -> str:
         who = self._who(params)
         user_id = params.get("id", "").strip()
-        if not is_digits(user_id):
+        if not is_row_id(user_id):
             raise Refused("user_not_found", user_id)
         changes: dict[str, Any] = {}
         if "n" in params:
@@ -288,7 +288,7 @@ class Mensagem:
         if params.get("p"):
             changes["password"] = params["p"]
         if "t" in params:
-            if not is_digits(params["t"].strip()):
+            if not is_row_id(params["t"].strip()):
                 raise Refused("bad_level", params["t"])
             changes["level"] = int(params["t"])
         if "c" in params:
@@ -331,7 +331,7 @@ class Mensagem:
     def cact(self, params: dict[str, str]) -> str:
         who = self._who(params)
         centre = params.get("id", "").strip()
-        if not is_digits(centre):
+        if not is_row_id(centre):
             raise Refused("not_found", centre)
         changes: dict[str, Any] = {}
         if "s" in params:

@@ -32,7 +32,7 @@ from ..core.clock import BRT, local
 from ..core.messages import Message, Submission
 from ..http import Request, Response
 from .base import CodeBook
-from ..core.numbers import is_digits
+from ..core.numbers import is_digits, is_row_id
 
 NAME = "painel"
 PATHS = {"/painel/api.ashx": "long", "/shortcode/api.ashx": "short"}
@@ -212,7 +212,7 @@ class Painel:
 
     def _campaign(self, who: Principal, params: dict[str, str]) -> Campaign:
         raw = params.get("id", "").strip()
-        campaign = self.campaigns.get(who.client_id, int(raw)) if is_digits(raw) else None
+        campaign = self.campaigns.get(who.client_id, int(raw)) if is_row_id(raw) else None
         if campaign is None:
             raise Refused("not_found", raw)
         return campaign

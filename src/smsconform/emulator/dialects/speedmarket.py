@@ -38,9 +38,9 @@ from ..core.accounts import Principal
 from ..core.clock import BRT, local
 from ..core.inbox import Inbound, Inbox
 from ..core.messages import Accepted, Message, Submission
-from ..http import Request, Response, json_text
+from ..http import Request, Response, is_text, json_text
 from .base import CodeBook
-from ..core.numbers import is_digits
+from ..core.numbers import is_digits, is_row_id
 
 NAME = "speedmarket"
 PREFIX = "/webservice-rest"
@@ -291,7 +291,8 @@ class Speedmarket:
             raise Refused("bad_number", "empty")
         raw_content = fields.get("content")
         content = raw_content if type(raw_content) is str else _as_text(raw_content)
-        if type_ in MEDIA_TYPES or type_ in CAPTION_TYPES or not content.strip():  # plain text: nothing more to check
+        if (type_ in MEDIA_TYPES or type_ in CAPTION_TYPES or not content.strip()  # plain text: nothing more to check
+                or not (content.isascii() or is_text(content))):                 # but that it is text
             self._check_content(type_, content, fields.get("caption"))
         key = (fields.get("schedule"), fields.get("timezone"))
         schedule_at = tz_cache[key] if key in tz_cache else tz_cache.setdefault(key, self._schedule(*key))
@@ -312,6 +313,8 @@ class Speedmarket:
     def _check_content(self, type_: int, content: str, caption: Any) -> None:
         if not content.strip():
             raise Refused("empty_message")
+        if not is_text(content):  # "Empty or invalid message": a lone surrogate is no character
+            raise Refused("empty_message", "content holds a lone surrogate")
         media = MEDIA_TYPES.get(type_)
         if media is not None:
             parts = urlsplit(content.strip())
@@ -516,7 +519,7 @@ class Speedmarket:
         campaigns = [v.strip() for v in _as_text(params.get("campaign_id")).split(",") if v.strip()]
         if not ids and not campaigns:
             raise Refused("bad_search", "id or campaign_id")
-        if not all(is_digits(v) for v in ids):
+        if not all(is_row_id(v) for v in ids):
             raise Refused("bad_search", "id")
         where, args = [], []
         if ids:

@@ -230,7 +230,8 @@ async function start() {
   $("#filters").addEventListener("submit", event => {
     event.preventDefault();
     const f = formData(event.target);
-    for (const key of ["since", "until"]) if (f[key]) f[key] = f[key].length === 16 ? `${f[key]}:00` : f[key];
+    // datetime-local is the emulator's local time (Brasília, -03:00); the control API takes epoch seconds
+    for (const key of ["since", "until"]) if (f[key]) f[key] = Date.parse(`${f[key].length === 16 ? `${f[key]}:00` : f[key]}-03:00`) / 1000;
     state.filters = f; refresh();
   });
   $("#filters").addEventListener("reset", () => { state.filters = {}; setTimeout(refresh); });

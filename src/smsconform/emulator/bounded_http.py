@@ -1,0 +1,116 @@
+"""uvicorn's httptools protocol with the two bounds it lacks: a request deadline and a connection cap.
+
+uvicorn times a connection out only once a response has gone (``timeout_keep_alive``): a connection that
+never completes its first request, or sends a header a byte at a time (slowloris), is held forever, and
+every byte it sends re-arms nothing. Enough of them exhaust the file descriptors, and then every normal
+request fails at accept. So:
+
+- **request deadline**: from the moment a connection opens, and from the first byte of each later
+  request, the whole request (line, headers, body) must arrive within ``request_timeout`` seconds; else
+  the emulator answers 408 (if it can still say something) and closes. Time spent by the emulator on its
+  answer does not count. Between requests, uvicorn's keep-alive timeout closes an idle connection.
+- **connection cap**: at most ``max_connections`` connections are open (by default the descriptor limit
+  less a reserve for SQLite, SMPP and callbacks). A new connection over the cap closes the connection
+  that has waited longest without a request in progress (an idle keep-alive first, then a slow client
+  still sending its request), never one whose answer is being computed: normal requests keep being
+  served however many idle clients hold sockets.
+"""
+from __future__ import annotations
+
+import asyncio
+import resource
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+REQUEST_TIMEOUT = 10.0
+KEEP_ALIVE_TIMEOUT = 30
+DESCRIPTOR_RESERVE = 100   # SQLite (file, WAL, shared memory), listening sockets, SMPP, the callback client
+MIN_CONNECTIONS = 32
+REQUEST_TIMEOUT_ANSWER = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                          b"connection: close\r\ncontent-length: 16\r\n\r\nRequest Timeout\n")
+
+
+def default_max_connections() -> int:
+    """What the process's descriptor limit leaves for HTTP connections."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 10_000
+    return max(MIN_CONNECTIONS, soft - DESCRIPTOR_RESERVE)
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    request_timeout: float = REQUEST_TIMEOUT
+    max_connections: int = 1000
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._receiving = False        # a request has begun and not yet fully arrived
+        self._since = 0.0              # when the connection last began waiting (opened or answered)
+
+    @classmethod
+    def bounded(cls, request_timeout: float, max_connections: int) -> type["BoundedHttpToolsProtocol"]:
+        """This protocol with its own bounds, as uvicorn's ``http`` setting takes a class."""
+        return type(cls.__name__, (cls,), {"request_timeout": request_timeout, "max_connections": max_connections})
+
+    # -- the request deadline -------------------------------------------------------------------------
+    def _arm(self) -> None:
+        if self._deadline is None:
+            self._deadline = self.loop.call_later(self.request_timeout, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is None or self.cycle.response_complete:   # nothing answered yet: say why it ends
+            self.transport.write(REQUEST_TIMEOUT_ANSWER)
+        self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._since = self.loop.time()
+        self._arm()
+        self._keep_under_cap()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._receiving = True
+        self._arm()
+
+    def on_message_complete(self) -> None:
+        self._receiving = False
+        self._disarm()
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        self._since = self.loop.time()
+        super().on_response_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    # -- the connection cap ---------------------------------------------------------------------------
+    def _waiting(self) -> bool:
+        """No answer of this connection's is being computed (idle, or its request still arriving): closing
+        it loses no work."""
+        return not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete
+                                                    or self._receiving)
+
+    def _keep_under_cap(self) -> None:
+        open_ = [c for c in self.connections if c.transport is not None and not c.transport.is_closing()]
+        if len(open_) <= self.max_connections:
+            return
+        others = [c for c in open_ if c is not self and isinstance(c, BoundedHttpToolsProtocol) and c._waiting()]
+        if not others:   # every other connection is being answered: this one is refused
+            self.transport.close()
+            return
+        victim = min(others, key=lambda c: (c._receiving, c._since))
+        victim._disarm()
+        victim.transport.close()

@@ -1,0 +1,103 @@
+"""Slow and idle HTTP clients are bounded (bounded_http.py): a request that never completes is answered
+408 and closed, and a crowd of idle connections over the cap cannot keep a normal request out.
+Latency is measured by benchmarks/bench_hostile.py, not here: these tests only wait, generously."""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from smsconform.emulator.server import Emulator
+
+GENEROUS = 20.0   # seconds a socket read may wait: far above the 0.5 s deadline, so never a race
+
+
+@pytest.fixture
+def bounded(tmp_path: Path) -> Iterator[Emulator]:
+    emu = Emulator(db=tmp_path / "e.sqlite3", port=0, smpp_port=0, frozen=True, request_timeout=0.5,
+                   max_connections=32)
+    with emu.running():
+        yield emu
+
+
+def _connect(emu: Emulator) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", emu.port), timeout=GENEROUS)
+    return sock
+
+
+def _read_to_close(sock: socket.socket) -> bytes:
+    said = b""
+    while chunk := sock.recv(4096):
+        said += chunk
+    return said
+
+
+@pytest.mark.parametrize("start", [b"", b"GET /sms/crdtf?u=d642dfa0 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n",
+                                   b"POST /_emulator/clock HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                   b"content-type: application/json\r\ncontent-length: 100\r\n\r\n{"],
+                         ids=["silent", "headers never end", "body never ends"])
+def test_an_incomplete_request_is_closed(bounded: Emulator, start: bytes) -> None:
+    with _connect(bounded) as sock:
+        sock.sendall(start)
+        said = _read_to_close(sock)           # returns only because the emulator closed the connection
+    if not start.startswith(b"POST"):         # once the headers are in, the answer has begun: just closed
+        assert said.startswith(b"HTTP/1.1 408 "), said
+
+
+def test_a_trickling_header_does_not_extend_the_deadline(bounded: Emulator) -> None:
+    with _connect(bounded) as sock:
+        sock.sendall(b"GET /sms/crdtf?u=d642dfa0 HTTP/1.1\r\n")
+        sock.settimeout(0.2)
+        said = b""
+        for n in range(int(GENEROUS / 0.2)):   # a header line every 0.2 s, well inside any idle timeout
+            try:
+                sock.sendall(b"X-%d: a\r\n" % n)
+                chunk = sock.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            said += chunk
+        else:
+            pytest.fail("the emulator held a trickling request for 20 s")
+    assert said.startswith(b"HTTP/1.1 408 ")
+
+
+def test_normal_requests_are_served_past_the_connection_cap(bounded: Emulator) -> None:
+    crowd = [_connect(bounded) for _ in range(60)]                  # nearly twice the cap, all idle
+    try:
+        for _ in range(5):
+            with httpx.Client(trust_env=False, timeout=GENEROUS) as client:
+                assert client.get(bounded.base_url + "/sms/crdtf", params={"u": "d642dfa0"}).text.startswith("1;")
+        closed = 0
+        for sock in crowd:
+            sock.settimeout(GENEROUS)
+            closed += _read_to_close(sock) == b""                   # evicted without a word (or timed out, 408)
+        assert closed > 0
+    finally:
+        for sock in crowd:
+            sock.close()
+
+
+def test_an_idle_kept_alive_connection_outlives_the_request_deadline(bounded: Emulator) -> None:
+    """The deadline runs while a request arrives, not while the connection waits between requests
+    (uvicorn's keep-alive timeout, 30 s, closes those)."""
+    import time
+
+    request = b"GET /sms/crdtf?u=d642dfa0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with _connect(bounded) as sock:
+        reader = sock.makefile("rb")
+        for _ in range(2):
+            sock.sendall(request)
+            assert reader.readline().startswith(b"HTTP/1.1 200")
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            assert reader.read(length).startswith(b"1;")
+            time.sleep(1.0)                     # twice the request deadline, idle between two requests
