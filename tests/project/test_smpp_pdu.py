@@ -530,3 +530,13 @@ def test_profile_quotes_are_verbatim_from_the_seed(profile: dict) -> None:
     assert len(quotes) >= 7
     for path, doc, quote in quotes:
         assert quote in (seeds / doc).read_text(encoding="utf-8"), path
+
+
+def test_profile_rule_ids_the_suite_names_exist(profile: dict) -> None:
+    """Every `profile:smpp.<key>` the conformance suite names is a rule of profile.yaml (a renamed key would
+    leave tests reporting on a rule nobody can look up)."""
+    import re
+
+    suite = (contracts_dir().parent / "tests" / "conformance" / "test_smpp.py").read_text(encoding="utf-8")
+    named = set(re.findall(r'profile:smpp\.([a-z_]+)', suite)) | set(re.findall(r'hold\([^,]+, "([a-z_]+)"', suite))
+    assert named and named <= set(profile), sorted(named - set(profile))

@@ -636,3 +636,36 @@ def test_interface_version_negotiation(esme: Callable[..., Any], version: int, s
     assert resp.status == status
     if status == 0:
         assert resp.sc_interface_version == SMPP["interface_version"]["answered_with"]
+
+
+def test_every_fixture_account_can_send_its_password_in_a_bind(esme: Callable[..., Any]) -> None:
+    """contracts/smpp/profile.yaml password_octets: a bind carries 8 octets of password, so every fixture
+    account's password fits, and none is refused as a wrong password (issue 12 item 8)."""
+    limit = SMPP["password_octets"]["max"]
+    for name, account in PROFILE["accounts"].items():
+        assert len(account["password"].encode("latin-1")) <= limit, f"{name}: {account['password']!r}"
+        client = esme(bind=False)
+        pdu = smpplib.smpp.make_pdu("bind_transceiver", client=client, system_id=account["integration_user"],
+                                    password=account["password"], system_type=SYSTEM_TYPE)
+        client.send_pdu(pdu)
+        assert read(client, "bind_transceiver_resp").status != ST.ESME_RINVPASWD, name
+
+
+def test_a_database_of_before_part_receipts_gains_its_column(tmp_path: Path) -> None:
+    """smpp_messages written before every part kept its receipts has no `parts` column: it is added."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE smpp_messages (message_id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL,"
+                   " registered_delivery INTEGER NOT NULL, source_addr TEXT NOT NULL, source_ton INTEGER NOT NULL,"
+                   " source_npi INTEGER NOT NULL, dest_addr TEXT NOT NULL, dest_ton INTEGER NOT NULL,"
+                   " dest_npi INTEGER NOT NULL)")
+        db.execute("INSERT INTO smpp_messages VALUES (1, 1, 1, 'a', 1, 1, 'b', 1, 1)")
+    core = Core(path, frozen=True)
+    try:
+        SmppServer(core, "127.0.0.1", 0)
+        row = core.store.db.execute("SELECT parts FROM smpp_messages WHERE message_id = 1").fetchone()
+        assert row[0] == 0
+    finally:
+        core.store.close()

@@ -128,10 +128,11 @@ def landline_not_blocked(p: Patches) -> None:
         "001 § Consulta por Novas Mensagens Recebidas: 'Uma vez cosultada, a mensagem não irá mais ser retornada'")
 def mo_new_returns_twice(p: Patches) -> None:
     def unread(self: Inbox, client_id: int, *, since: float, type: int | None = None, limit: int = 10000) -> Any:
-        where = ["mo.client_id = ?", "mo.fetched = 0", "mo.received_at >= ?"]
-        params: list[Any] = [client_id, since]
+        where = ["mo.client_id = ?", "mo.received_at >= ?",
+                 "NOT EXISTS (SELECT 1 FROM mo_reads r WHERE r.mo_id = mo.id AND r.provider = ?)"]
+        params: list[Any] = [client_id, since, self.provider]
         if type is not None:
-            where.append("m.type = ?")
+            where.append("(mo.message_id IS NULL OR m.type = ?)")
             params.append(type)
         return self._query(where, params, limit)  # the defect: nothing is marked as read
 

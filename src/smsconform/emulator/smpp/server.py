@@ -129,7 +129,7 @@ class Address:
         found = self.pattern.match(addr)
         if found is None:
             return None
-        return found.group("national") if "national" in self.pattern.groupindex else addr
+        return found.group("national") if self.pattern.groupindex else addr
 
 
 @dataclass(frozen=True)
@@ -176,6 +176,9 @@ class Profile:
                     re.compile(f["pattern"]))
             for f in dest["formats"])
         self.destination_refusal = _status(dest.get("refused_with", "ESME_RINVDSTADR"))
+        self.formats_by_ton: dict[int, tuple[Address, ...]] = {}
+        for fmt in self.destinations:
+            self.formats_by_ton[fmt.ton] = self.formats_by_ton.get(fmt.ton, ()) + (fmt,)
         self.ton_refusal = _status(dest.get("ton_refused_with", "ESME_RINVDSTTON"))
         self.npi_refusal = _status(dest.get("npi_refused_with", "ESME_RINVDSTNPI"))
         self.counted_failures = frozenset(_status(n) for n in raw.get("bind_failures", {}).get(
@@ -310,6 +313,7 @@ class SmppServer:
         self._failures: dict[str, collections.deque[float]] = {}
         self._ids = itertools.count(1)
         self._parts = itertools.count(1)
+        self._part_nonce = os.urandom(8).hex()  # part ids carry receipts: none may repeat after a restart
         self._inflight: set[int] = set()
         self._server: asyncio.base_events.Server | None = None
         self._pump_task: asyncio.Task[None] | None = None
@@ -647,7 +651,8 @@ class SmppServer:
             others: list[tuple[str, int]] = []
             if concat is not None and concat.total > 1:
                 key = (pdu["source_addr"], pdu["destination_addr"], coding)
-                part_id = hashlib.md5(f"{self.core.secret}:smpp-part:{next(self._parts)}".encode()).hexdigest()
+                part_id = hashlib.md5(f"{self.core.secret}:smpp-part:{self._part_nonce}:{next(self._parts)}"
+                                      .encode()).hexdigest()
                 parts = session.reassembler.add_part(key, concat, body, (part_id, int(pdu["registered_delivery"])))
                 if parts is None:
                     return part_id
@@ -668,16 +673,18 @@ class SmppServer:
         format has is ESME_RINVDSTTON, an NPI the TON does not take ESME_RINVDSTNPI, a number that fits
         no format of its TON and NPI ESME_RINVDSTADR."""
         ton, npi, addr = int(pdu["dest_addr_ton"]), int(pdu["dest_addr_npi"]), str(pdu["destination_addr"])
-        formats = [f for f in self.profile.destinations if f.ton == ton]
+        formats = self.profile.formats_by_ton.get(ton)
         if not formats:
             raise SubmitRefused(self.profile.ton_refusal, f"dest_addr_ton {ton}")
-        formats = [f for f in formats if npi in f.npis]
-        if not formats:
-            raise SubmitRefused(self.profile.npi_refusal, f"dest_addr_npi {npi} with TON {ton}")
+        known_npi = False
         for fmt in formats:
-            national = fmt.national(addr)
-            if national is not None:
-                return national
+            if npi in fmt.npis:
+                known_npi = True
+                national = fmt.national(addr)
+                if national is not None:
+                    return national
+        if not known_npi:
+            raise SubmitRefused(self.profile.npi_refusal, f"dest_addr_npi {npi} with TON {ton}")
         raise SubmitRefused(self.profile.destination_refusal, f"destination {ton}/{npi}/{addr}")
 
     # -- receipts and MO: rendering (called by the core, in its transaction) --------------------------
@@ -830,7 +837,7 @@ class SmppServer:
 
 # -- helpers ----------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Whole:
     """A message whose last missing part has arrived: what goes to the core, and the other parts that
     asked for receipts (their ids and registered_delivery)."""
