@@ -34,8 +34,8 @@ class ControlClient:
 
     def inject_mo(self, number: str, text: str, reply_to: str | None = None, account: str = "main",
                   dialect: str | None = None) -> Any:
-        return self._call("POST", "/mo", {"number": number, "text": text, "reply_to": reply_to,
-                                          "account": account, "dialect": dialect})
+        return self._call("POST", "/mo", _given(number=number, text=text, reply_to=reply_to, account=account,
+                                                dialect=dialect))
 
     def credits(self, amount: int, kind: str = "long", account: str = "main") -> Any:
         return self._call("POST", "/credits", {"amount": amount, "kind": kind, "account": account})
@@ -49,7 +49,7 @@ class ControlClient:
     def refuse(self, reason: str, count: int | None = None) -> Any:
         """Provider requests that log in answer their operation's code for ``reason`` (a `refuse` fault), the
         next ``count`` of them or, by default, every one until ``clear_faults``."""
-        return self._call("POST", "/faults", {"kind": "refuse", "reason": reason, "count": count})
+        return self._call("POST", "/faults", _given(kind="refuse", reason=reason, count=count))
 
     def clear_faults(self) -> Any:
         return self._call("DELETE", "/faults")
@@ -59,3 +59,9 @@ class ControlClient:
 
     def maintenance(self, dialects: list[str]) -> Any:
         return self._call("POST", "/maintenance", {"dialects": dialects})
+
+
+def _given(**fields: Any) -> dict[str, Any]:
+    """A body without the fields left out: the control API holds bodies to its OpenAPI, where an optional
+    field is absent, not null."""
+    return {k: v for k, v in fields.items() if v is not None}
