@@ -35,6 +35,7 @@ from smsconform.conformance.judge import expect
 DIALECTS = ("mensagem", "speedmarket", "painel", "fcati")
 SEND_OPERATIONS = {("mensagem", "send"), ("mensagem", "mult"), ("speedmarket", "send-single"),
                    ("speedmarket", "send-multiple"), ("painel", "sendsms"), ("fcati", "enviar")}
+DEBIT_DOCUMENTED = ("mensagem", "fcati", "speedmarket")  # behaviours.yaml <dialect>.debit: a send costs credits
 TEXT_PARAM = {"mensagem": "m", "speedmarket": "content", "painel": "msg", "fcati": "text"}
 ALPHABETS = {"gsm": "a", "ucs2": "ã"}
 TEXT = "smsconform teste de conformidade"
@@ -121,9 +122,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "point" in metafunc.fixturenames:
         metafunc.parametrize("point", [
             pytest.param(p, id=f"{p.limit.name}[{p.operation}={p.n}{'' if p.alphabet == 'gsm' else ',ucs2'}]",
-                         marks=[pytest.mark.rules(p.limit.id), pytest.mark.dialect(p.limit.dialect)])
+                         marks=[pytest.mark.rules(p.limit.id, *debit_rules(p)), pytest.mark.dialect(p.limit.dialect)])
             for p in _points()
         ])
+
+
+def debit_rules(point: "Point") -> tuple[str, ...]:
+    """The behaviours a send's debit is held to (behaviours.yaml): its price, and that it costs at all."""
+    dialect = point.limit.dialect
+    if (dialect, point.operation) not in SEND_OPERATIONS:
+        return ()
+    return (f"behaviour:{dialect}.billing",) + ((f"behaviour:{dialect}.debit",) if dialect in DEBIT_DOCUMENTED else ())
 
 
 # -- numbers -----------------------------------------------------------------------------------------
@@ -456,6 +465,8 @@ def check_debit(point: Point, probe: Probe, reading: Reading, before: dict[str, 
         if want is None:
             assert debit >= 0, f"{where}: {key} went up by {-debit} after a send"
             continue
+        if want and point.limit.dialect in DEBIT_DOCUMENTED:  # that it costs at all is documented
+            assert debit > 0, f"{where}: {key} did not drop after an accepted send [behaviour:{point.limit.dialect}.debit]"
         expect(debit == want, f"behaviour:{point.limit.dialect}.billing",
                f"{where}: {key} must drop by exactly {want} credits (the SMS parts accepted), dropped by {debit}")
     if reading.answered_credit is not None:

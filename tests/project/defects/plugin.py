@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from .registry import DefectError, Patches, load_all
+from .registry import DefectError, Patches, applied, load_all
 
 ENV = "SMSCONFORM_DEFECT"
 _PATCHES = pytest.StashKey[Patches]()
@@ -62,13 +62,10 @@ def pytest_configure(config: pytest.Config) -> None:
     defects = load_all()
     if name not in defects:
         raise pytest.UsageError(f"--defect: unknown defect {name!r}; known: {', '.join(sorted(defects))}")
-    patches = Patches()
     try:
-        defects[name].apply(patches)
+        config.stash[_PATCHES] = applied(defects[name].apply)
     except DefectError as exc:
-        patches.undo()
         raise pytest.UsageError(f"--defect {name}: cannot be applied: {exc}") from None
-    config.stash[_PATCHES] = patches
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

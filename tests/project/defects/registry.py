@@ -67,6 +67,17 @@ class Patches:
                 setattr(owner, name, old)
 
 
+def applied(apply: Callable[[Patches], None]) -> Patches:
+    """The patches ``apply`` installs; on a DefectError the ones already made are undone before it is raised."""
+    patches = Patches()
+    try:
+        apply(patches)
+    except DefectError:
+        patches.undo()
+        raise
+    return patches
+
+
 @dataclass(frozen=True)
 class Defect:
     """One non-conformant variant of the emulator.
@@ -140,6 +151,15 @@ def in_lifecycle(p: Patches, factory: Callable[[Callable[..., Any]], Callable[..
     """
     from smsconform.emulator.core.service import Core
 
+    p.wrap(Core, "_next", factory)
+    one_by_one(p)
+
+
+def one_by_one(p: Patches) -> None:
+    """Turn the core's bulk settling off, so that every step of every message goes through ``_next`` and
+    ``_move`` (the bulk SQL encodes the plain lifecycle only)."""
+    from smsconform.emulator.core.service import Core
+
     def tick_factory(tick: Callable[..., Any]) -> Callable[..., Any]:
         def patched(self: Any, *args: Any, **kwargs: Any) -> Any:
             kwargs["bulk"] = False
@@ -147,6 +167,5 @@ def in_lifecycle(p: Patches, factory: Callable[[Callable[..., Any]], Callable[..
 
         return patched
 
-    p.wrap(Core, "_next", factory)
     p.wrap(Core, "tick", tick_factory)
     p.wrap(Core, "settle", tick_factory)

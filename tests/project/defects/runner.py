@@ -11,6 +11,7 @@ each test's outcome and, in its properties, the rules its marker names (plugin.p
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -85,6 +86,7 @@ class Plan:
     scope: tuple[str, ...]
     defect: str | None = None
     modules: tuple[str, ...] = (SUITE,)   # where its tests are (an optimisation: the scope selects them)
+    strict: bool = False                  # --strict-rules: the defect breaks only inferred rules (judge.py)
 
     def command(self, junit: Path) -> list[str]:
         cmd = [sys.executable, "-m", "pytest", *self.modules, "-p", PLUGIN, "-p", "no:cacheprovider",
@@ -92,6 +94,8 @@ class Plan:
                "-o", "junit_logging=no", "--defect-rules-map", str(rules_map(junit)), "--defect-no-shrink"]
         if self.defect:
             cmd += ["--defect", self.defect, "-x"]  # the plugin runs the tests naming its rules first
+        if self.strict:
+            cmd += ["--strict-rules"]
         for pattern in self.scope:
             cmd += ["--defect-scope", pattern]
         return cmd
@@ -114,6 +118,7 @@ class Run:
     seconds: float
     outcomes: list[Outcome] = field(default_factory=list)
     output: str = ""          # the tail of stdout/stderr, for a run that went wrong
+    strict: bool = False      # made with --strict-rules (inferred rules judged too)
 
     @property
     def failures(self) -> list[Outcome]:
@@ -183,7 +188,15 @@ def child_env() -> dict[str, str]:
 
 
 def execute(plan: Plan, workdir: Path, timeout: float = RUN_TIMEOUT) -> Run:
-    """Make one run in a subprocess and read its JUnit report."""
+    """Make one run in a subprocess and read its JUnit report. A defect that no judged check catches is run
+    again with --strict-rules: it may break only what we inferred (an inferred text), which the table shows."""
+    run = _execute(plan, workdir, timeout)
+    if plan.defect and not plan.strict and run.returncode == 0 and not run.failures:
+        return _execute(dataclasses.replace(plan, strict=True), workdir, timeout)
+    return run
+
+
+def _execute(plan: Plan, workdir: Path, timeout: float) -> Run:
     workdir.mkdir(parents=True, exist_ok=True)
     junit = workdir / f"{plan.key}.xml"
     if not plan.modules:
@@ -201,7 +214,7 @@ def execute(plan: Plan, workdir: Path, timeout: float = RUN_TIMEOUT) -> Run:
                                                           if isinstance(exc.stdout, bytes) else (exc.stdout or ""))
     seconds = time.monotonic() - started
     return Run(plan.key, plan.dialect, plan.defect, returncode, round(seconds, 2), parse_junit(junit),
-               output[-3000:])
+               output[-3000:], plan.strict)
 
 
 def index_suite(workdir: Path, timeout: float = 120.0) -> dict[str, list[str]]:
@@ -240,11 +253,29 @@ def plans(defects: Iterable[object], index: dict[str, list[str]] | None = None) 
 
     for d in defects:
         scope = tuple(scope_for(d.rules))  # type: ignore[attr-defined]
-        out[d.name] = Plan(d.name, d.dialect, scope, d.name, where(scope))  # type: ignore[attr-defined]
+        out[d.name] = Plan(d.name, d.dialect, scope, d.name, where(scope),  # type: ignore[attr-defined]
+                           only_inferred(d.rules))  # type: ignore[attr-defined]
         by_dialect.setdefault(d.dialect, set()).update(scope)  # type: ignore[attr-defined]
     for dialect, scope in sorted(by_dialect.items()):
         out[control_key(dialect)] = Plan(control_key(dialect), dialect, tuple(sorted(scope)), None, where(scope))
     return out
+
+
+def only_inferred(rules: Iterable[str]) -> bool:
+    """Whether no rule of a defect can fail the verdict by default (every one inferred, with no judged part):
+    such a defect is a departure from our inferences, not from the documents, and is run with --strict-rules
+    (issue 18); the detection table says so."""
+    from smsconform.conformance.judge import can_fail
+    from smsconform.contracts import load_contracts
+
+    catalog = load_contracts().catalog
+    found = []
+    for rule in rules:
+        try:
+            found.append(can_fail(catalog.rule(rule), False))
+        except KeyError:
+            return False  # an OpenAPI, grammar or WSDL rule: judged
+    return not any(found)
 
 
 def control_key(dialect: str) -> str:
@@ -279,4 +310,5 @@ def judge(defect: object, run: Run, control: Run | None) -> Verdict:
         if not named:
             return Verdict(False, (), "the tests naming the rules also fail without the defect (no control pass)")
     found = sorted({r for o in named for r in rules if r in o.rules or r in o.test})
-    return Verdict(True, tuple(o.test for o in named), "caught", tuple(found))
+    how = "caught with --strict-rules (it breaks only inferred rules)" if run.strict else "caught"
+    return Verdict(True, tuple(o.test for o in named), how, tuple(found))

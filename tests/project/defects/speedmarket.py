@@ -140,7 +140,7 @@ def mo_new_returns_twice(p: Patches) -> None:
 
 
 @defect("speedmarket.schedule-ignored", "speedmarket",
-        ["code:speedmarket.send-single.002", "code:speedmarket.send-multiple.002"],
+        ["code:speedmarket.send-single.002", "code:speedmarket.send-multiple.002", "machine:speedmarket.message"],
         "`schedule` is validated but ignored: a message for later is sent at once and answered 000",
         "001 § Envio Individual: 'schedule Data e hora em que a mensagem deve ser enviada'; 002 Scheduled")
 def schedule_ignored(p: Patches) -> None:
