@@ -23,10 +23,11 @@ def assert_answers(code: Code, result: Any, after: str = "") -> None:
     Each part is held to its own basis (judge.py): a code the documents give fails the test when it is
     wrong, while a text we inferred is a deviation.
     """
+    how = code.trigger or {}  # a trigger's own basis: the code is documented, the request that reaches it inferred
     ok = expect(result.code == code.wire, code,
                 f"{code.id}: {after}expected code {code.wire} ({code.text}), got {result.code!r} ({result.text!r})"
-                f" [{code.source}]")
+                f" [{code.source}]", basis=how.get("basis"), reason=how.get("reason"))
     if ok and result.text is not None:
         expect(result.text == code.text, code,
                f"{code.id}: code {code.wire} must read {code.text!r} verbatim, got {result.text!r} [{code.source}]",
-               basis=code.text_basis)
+               basis=how.get("basis") or code.text_basis, reason=how.get("reason"))
