@@ -31,6 +31,7 @@ WALKS: dict[str, dict[str, str | None]] = {
     "speedmarket.message": {"valid": None, "outcome_failed": None, "outcome_error": None, "outcome_invalid": None,
                             "outcome_no_dlr": "0", "outcome_expired": None, "no_coverage": None,
                             "blacklisted": None, "landline": None},
+    "painel.message": {"valid": None, "outcome_invalid": None},
 }
 
 
@@ -50,6 +51,11 @@ def _reader(machine: Machine, client: Any, number: str) -> Callable[[], str | No
     if machine.dialect == "wbsapi":
         digest = client.send_unique(number=number).hash
         return lambda: next((line.code for line in client.statuses([digest])), None)
+    if machine.dialect == "painel":
+        campaign = client.sendsms([number]).id
+        if campaign is None:
+            raise AssertionError(f"{machine.id}: sendsms to {number} answered no campaign id")
+        return lambda: next(iter(client.statuses(campaign).values()), None)  # one destination
     sent = client.send_single(number)
     if sent.id is None:
         raise AssertionError(f"{machine.id}: send-single to {number} answered no id: {sent.exchange.text[:200]!r}")
