@@ -27,12 +27,21 @@ LONG_STEPS = 26
 # final state, except where the catalog names another last status: speedmarket's 0 for an operator without
 # handset DLR (codes.yaml speedmarket.message-status 0: "the last status for operators without handset DLR").
 WALKS: dict[str, dict[str, str | None]] = {
+    "mensagem.message": {"valid": None, "outcome_error": None, "outcome_invalid": None},
     "wbsapi.message": {"valid": None, "outcome_error": None, "outcome_invalid": None},
     "speedmarket.message": {"valid": None, "outcome_failed": None, "outcome_error": None, "outcome_invalid": None,
                             "outcome_no_dlr": "0", "outcome_expired": None, "no_coverage": None,
                             "blacklisted": None, "landline": None},
     "painel.message": {"valid": None, "outcome_invalid": None},
 }
+
+
+def queue_seconds() -> float:
+    """How long a message waits before it is queued (contracts/emulator/lifecycle.yaml), plus a read's margin."""
+    from smsconform.contracts.yamlfile import load_yaml
+
+    lifecycle, _ = load_yaml(load_contracts().root / "emulator" / "lifecycle.yaml")
+    return float(lifecycle["seconds"]["queue"]) + 0.25
 
 
 def _params() -> list[Any]:
@@ -46,8 +55,14 @@ def _params() -> list[Any]:
     return out
 
 
-def _reader(machine: Machine, client: Any, number: str) -> Callable[[], str | None]:
+def _reader(machine: Machine, client: Any, number: str, control: Any) -> Callable[[], str | None]:
     """Send one message to ``number`` and return how to read its status code now."""
+    if machine.dialect == "mensagem":
+        # cacl answers a message's current status and cancels only one AGUARDANDO ENVIO (003 § Cancelamento
+        # de Mensagens): read from the queue on, the first second (waiting) is let pass unread
+        digest = client.send_one(number=number)
+        control.advance(queue_seconds())
+        return lambda: client.result("cacl", client.call("cacl", {"h": digest})).code
     if machine.dialect == "wbsapi":
         digest = client.send_unique(number=number).hash
         return lambda: next((line.code for line in client.statuses([digest])), None)
@@ -71,7 +86,7 @@ def test_outcome_walks_its_machine(machine: Machine, fixture: str, last: str | N
     number = client.number(0) if fixture == "valid" else sms_target.fixtures.number(fixture)
     if number is None:
         raise NotExercised(f"the target profile has no fixture numbers.{fixture}")
-    read = _reader(machine, client, number)
+    read = _reader(machine, client, number, sms_control)
     finals = set(machine.finals)
     seen: list[str] = []
     for step in [STEP] * STEPS + [LONG_STEP] * LONG_STEPS:
