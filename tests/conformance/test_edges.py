@@ -104,3 +104,23 @@ def test_outcome_walks_its_machine(machine: Machine, fixture: str, last: str | N
         assert seen[-1] in finals, f"{machine.id} ({fixture}): never final, statuses {seen}"
     else:
         assert seen[-1] == last, f"{machine.id} ({fixture}): the last status must be {last}, statuses {seen}"
+
+
+@pytest.mark.rules("machine:wbsapi.message")
+@pytest.mark.dialect("wbsapi")
+def test_cancel_walks_waiting_to_cancelled(sms_clients) -> None:
+    """A message scheduled a day ahead is AGUARDANDO (0) until cancel makes it CANCELADO (9), the edge of
+    003 § Método cancel; read through status before and after (no clock to move: it runs on any target)."""
+    machine = load_contracts().catalog.machine("wbsapi.message")
+    client = sms_clients("wbsapi")
+    digest = client.send_one(scheduled=True)
+
+    def status() -> str | None:
+        return next((line.code for line in client.statuses([digest])), None)
+
+    seen = [status()]
+    client.cancel_one(digest)
+    seen.append(status())
+    problem = path_violation(machine, [s for s in seen if s is not None])
+    assert problem is None, f"{machine.id}: {problem} [{machine.source}]"
+    assert seen == ["0", "9"], f"{machine.id}: a scheduled message, then cancelled, read {seen}, not ['0', '9']"
