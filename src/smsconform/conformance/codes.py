@@ -35,9 +35,10 @@ def assert_answers(code: Code, result: Any, after: str = "") -> None:
         expect(result.code not in success_wires(code), code,
                f"{code.id}: {after}the documents make this a refusal, got the success {result.code!r} ({result.text!r})"
                f" [{code.refusal_source}]", basis=code.refusal_basis)
+    how = code.trigger or {}  # a trigger's own basis: the code is documented, the request that reaches it inferred
     ok = expect(result.code == code.wire, code,
                 f"{code.id}: {after}expected code {code.wire} ({code.text}), got {result.code!r} ({result.text!r})"
-                f" [{code.source}]")
+                f" [{code.source}]", basis=how.get("basis"), reason=how.get("reason"))
     if ok and result.text is not None:
         expect(result.text == code.text, code,
                f"{code.id}: code {code.wire} must read {code.text!r} verbatim, got {result.text!r} [{code.source}]",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 from ..contracts import Machine
+from .exercised import exercised
 
 # Edges seen by the running test: [machine id, from, to]. The plugin clears it before each test and
 # attaches it to the test's report as the user property "transitions".
@@ -40,6 +41,7 @@ def path_violation(machine: Machine, observed: list[str]) -> str | None:
     if unknown:
         return f"status {unknown[0]!r} is not a state of {machine.id}"
     _record(machine, observed)
+    _statuses_seen(machine, observed)
     step = machine.first_illegal_step(observed)
     while step is not None:
         before, after = step
@@ -50,6 +52,16 @@ def path_violation(machine: Machine, observed: list[str]) -> str | None:
         step = machine.first_illegal_step(rest)
         observed = rest
     return None
+
+
+def _statuses_seen(machine: Machine, observed: list[str]) -> None:
+    """Each status the target answered is its status code's rule, exercised (a leading initial state may be
+    the caller's own assumption, not an observation, and is left out)."""
+    for index, code in enumerate(observed):
+        state = machine.state(code)
+        if state is None or (index == 0 and state.initial):
+            continue
+        exercised(f"code:{state.status_codes or machine.status_codes}.{code}")
 
 
 def _record(machine: Machine, observed: list[str]) -> None:

@@ -22,6 +22,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from ..contracts import DIALECTS, Contracts, load_contracts
 from .clients.base import NotExercised
 from .exchange import RECORDED
+from .exercised import EXERCISED
 from .flows import OBSERVED
 from .judge import DEVIATIONS, set_strict
 from .target import ProfileError, Target, load_profile
@@ -85,6 +86,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.longrepr = (str(item.path), item.location[1] or 0, f"{NOT_EXERCISED}{call.excinfo.value}")
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         rules = [rule for marker in item.iter_markers("rules") for rule in marker.args]
+        rules += [rule for rule in EXERCISED if rule not in rules]  # reached at run time (exercised.py)
         properties = [("rules", json.dumps(rules))]
         marker = item.get_closest_marker("dialect")
         if marker:
@@ -110,6 +112,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     RECORDED.clear()
     OBSERVED.clear()
     DEVIATIONS.clear()
+    EXERCISED.clear()
     deadline = item.config.getoption("sms_deadline", None)
     if deadline is not None and time.time() >= deadline:
         raise NotExercised(f"{DEADLINE}: the run's time (certify --max-time) was up before this test started")

@@ -76,7 +76,8 @@ def plan_for(code: Code, client: Any, catalog: Catalog) -> Plan:
     if trigger is None:
         raise NotExercised(f"{code.id} has no trigger in the catalog")
     if "state" in trigger or "fault" in trigger:
-        raise NotExercised(f"{code.id} needs state {trigger.get('state') or trigger['fault']!r}, built by the flow tests")
+        needs = trigger.get("state") or trigger["fault"]
+        raise NotExercised(f"{code.id} needs state {needs!r}, built by the flow tests")
     params = client.valid_request(code.operation)
     if "limit" in trigger:
         limit = catalog.limit(trigger["limit"]["id"])

@@ -169,7 +169,10 @@ def _bar(percent: float) -> str:
 def _coverage(results: dict[str, Any]) -> str:
     cov = results["coverage"]
     rows = []
-    for key, label in (("codes", "Codes"), ("limits", "Limits"), ("machines", "Status machines")):
+    for key, label in (("codes", "Codes"), ("limits", "Limits"), ("machines", "Status machines"),
+                       ("isolation", "Isolation between accounts"), ("numbers", "Number shapes")):
+        if key not in cov:
+            continue
         c = cov[key]
         doc = c.get("documented", {})
         rows.append(f"<tr><td>{label}</td><td>{_bar(c['percent'])}{c['exercised']} of {c['total']} "

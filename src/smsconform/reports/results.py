@@ -112,7 +112,8 @@ def _share(entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _coverage(contracts: Contracts, rules: list[dict[str, Any]], records: Iterable[TestRecord]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for kind, name in (("code", "codes"), ("limit", "limits"), ("machine", "machines")):
+    for kind, name in (("code", "codes"), ("limit", "limits"), ("machine", "machines"), ("isolation", "isolation"),
+                       ("number", "numbers")):
         entries = [r for r in rules if r["kind"] == kind]
         share = _share(entries)
         share["documented"] = _share([r for r in entries if r["basis"] == "documented"])
