@@ -94,7 +94,7 @@ def test_the_template_loads_and_names_every_fixture_a_trigger_needs(tmp_path: Pa
     # Uncommented, every fixture line still loads: the template writes no key the loader refuses.
     head, fixtures = text.split("[fixtures.numbers]", 1)
     uncommented = head + "[fixtures.numbers]" + "\n".join(
-        line[2:] if line.startswith(("# [fixtures", "# control_url")) or re.match(r"# [a-z_]+ = ", line) else line
+        line[2:] if line.startswith(("# [", "# control_url")) or re.match(r"# [a-z_]+ = ", line) else line
         for line in fixtures.splitlines())
     path.write_text(uncommented, encoding="utf-8")
     full = load_profile(path)
