@@ -114,9 +114,14 @@ def _version() -> str:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from .cassettes.record import record
 
-    return record(_suite_run(args), Path(args.cassettes))  # -k EXPR is the run's select
+    suite = replace(_suite_run(args), select=None)  # record.py passes -k on as an extra argument
+    if args.select:
+        suite = replace(suite, extra=("-k", args.select))
+    return record(suite, Path(args.cassettes))
 
 
 def cmd_verify_cassettes(args: argparse.Namespace) -> int:

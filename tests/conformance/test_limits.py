@@ -511,8 +511,11 @@ def probe_rate(point: Point, client: Any, catalog: Any, control: Any, target: An
     op, lim = point.operation, point.limit
     params = client.valid_request(op)
     ok = success_codes(catalog, lim.dialect, op)
-    first = client.result(op, client.call(op, params))  # paced: a minute since the last call
-    assert first.code in ok, f"{lim.id}: the first call in a minute must be answered, got {first}"
+    # In real time a call answered moments ago (the point inside the limit just made it) is the minute's
+    # first: crossing the limit then costs one wait, not two.
+    if not (control is None and point.n > 1 and client.answered_within(op, 20.0)):
+        first = client.result(op, client.call(op, params))  # paced: a minute since the last call
+        assert first.code in ok, f"{lim.id}: the first call in a minute must be answered, got {first}"
     for call in range(2, point.n + 1):
         answer = client.result(op, client.call(op, params, pace=False))
         if call <= (lim.max or 1):

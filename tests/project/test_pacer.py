@@ -79,3 +79,16 @@ def test_processes_book_distinct_turns_through_the_file_lock(tmp_path: Path) -> 
     gaps = [b - a for a, b in zip(turns, turns[1:])]
     assert all(g >= 1.5 - 1e-6 for g in gaps), turns  # window 1 s + margin 0.5 s between any two turns
     assert turns[0] <= time.time() + 1
+
+
+def test_a_real_time_run_spreads_the_tests_that_need_a_turn() -> None:
+    from smsconform.conformance.run_plan import needs_turn, spread
+
+    assert needs_turn(["limit:painel.getstatus.rate"]) and needs_turn(["code:painel.getbalance.1"])
+    assert needs_turn(["machine:painel.campaign"]) and needs_turn(["grammar:painel.getstatus_data"])
+    assert needs_turn(["openapi:painel.painel_getstatus_post"])
+    assert not needs_turn(["code:painel.sendsms.1", "code:mensagem.send.1"])
+    items = [f"t{i}" for i in range(9)] + ["p1", "p2"]
+    planned = spread(items, lambda name: name.startswith("p"))
+    assert sorted(planned) == sorted(items)
+    assert planned == ["t0", "t1", "t2", "p1", "t3", "t4", "t5", "p2", "t6", "t7", "t8"]

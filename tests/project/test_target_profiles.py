@@ -144,3 +144,13 @@ def test_http_timeout_and_strict_are_read(tmp_path, monkeypatch) -> None:
     assert target.http_timeout == 2.5 and target.strict is True
     with pytest.raises(ProfileError, match="http.timeout"):
         load_profile(write(tmp_path, COMPLETE + "\n[http]\ntimeout = 0\n"))
+
+
+def test_smpp_max_rate_is_read_into_the_target(tmp_path, monkeypatch) -> None:
+    """`[smpp] max_rate` is what the SMPP family's throttling test reads (target.extra)."""
+    monkeypatch.setenv("ACME_U", "1a2b3c4d")
+    monkeypatch.setenv("ACME_PASSWORD", "s3cr3t")
+    target = load_profile(write(tmp_path, COMPLETE + "\n[smpp]\nmax_rate = 50\n"))
+    assert target.extra == {"smpp": {"max_rate": 50}}
+    with pytest.raises(ProfileError, match="unknown key smpp.max_rat; did you mean 'max_rate'"):
+        load_profile(write(tmp_path, COMPLETE + "\n[smpp]\nmax_rat = 50\n"))

@@ -20,6 +20,8 @@ from smsconform.reports.unlock import group, lines, way_of
     ("deadline: the run's time (certify --max-time) was up before this test started", "certify --max-time"),
     ("rate limit: painel.getstatus is allowed once every 60 s; its next turn is 70 s away", "time.max_wait"),
     ("code:mensagem.callback-dlr.8 has no trigger in the catalog", "suite"),
+    ("the target profile declares no SMPP rate ([smpp] max_rate)", "smpp.max_rate"),
+    ("limit:painel.getstatus.rate: limits in per_minute are checked by their own flow test", "suite"),
     ("something nobody foresaw", "other"),
 ])
 def test_each_reason_names_what_would_reach_it(reason: str, key: str) -> None:
@@ -40,3 +42,9 @@ def test_rules_are_grouped_by_way_largest_first_and_rendered() -> None:
     html = _ways(groups)
     assert "<table id='ways'>" in html and "fixtures.accounts.no_credits" in html
     assert "a control API (time.control_url)" in html
+
+
+def test_unforeseen_reasons_are_not_merged_under_one_label() -> None:
+    rules = [{"id": "r1", "status": "not exercised", "not_exercised": ["reason one"]},
+             {"id": "r2", "status": "not exercised", "not_exercised": ["reason two"]}]
+    assert sorted(g["label"] for g in group(rules)) == ["other: reason one", "other: reason two"]

@@ -62,12 +62,30 @@ def pytest_configure(config: pytest.Config) -> None:
         set_hypothesis_home_dir(config.getoption("hypothesis_home"))
 
 
+def _item_rules(item: pytest.Item) -> set[str]:
+    return {r for m in item.iter_markers("rules") for r in m.args}
+
+
+def _real_time(config: pytest.Config) -> bool:
+    choice = config.getoption("target", "emulator")
+    if choice == "emulator":
+        return False
+    try:
+        return load_profile(Path(choice)).time.mode != "control"
+    except ProfileError:
+        return False  # the sms_target fixture reports it
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = set(config.getoption("sms_rules", None) or ())
     if wanted:
-        kept = [i for i in items if wanted & {r for m in i.iter_markers("rules") for r in m.args}]
+        kept = [i for i in items if wanted & _item_rules(i)]
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
+    if _real_time(config):  # tests that need a rate-limited turn go through the run at even intervals
+        from .run_plan import needs_turn, spread
+
+        items[:] = spread(items, lambda item: needs_turn(sorted(_item_rules(item))))
     chosen = set(config.getoption("dialect") or ())
     if not chosen:
         return

@@ -24,6 +24,7 @@ TOP = {
     "fixtures": "test accounts and numbers that reach state-dependent codes",
     "time": "how time passes on the target",
     "http": "how the suite talks to the target",
+    "smpp": "what the target's SMSC promises beyond the documents",
 }
 DIALECT = {
     "base_url": "http(s) address; every HTTP dialect and wbsapi (wbsapi.asmx is under it)",
@@ -39,6 +40,7 @@ TIME = {
     "max_wait": "seconds the suite may wait for one thing to happen (a status, a callback, a rate-limit turn)",
 }
 HTTP = {"timeout": f"seconds per request, HTTP, SOAP and SMPP alike (default {DEFAULT_HTTP_TIMEOUT:.0f})"}
+SMPP = {"max_rate": "submit_sm a second per bind the SMSC accepts before ESME_RTHROTTLED (unlocks the throttling test)"}
 
 
 def emulator_fixtures() -> tuple[dict[str, str], dict[str, str]]:
@@ -86,3 +88,4 @@ def check_known_keys(raw: dict[str, Any], path: Path, error: Callable[[str], Exc
         within(fixtures.get("numbers"), "fixtures.numbers.", numbers)
     within(raw.get("time"), "time.", TIME)
     within(raw.get("http"), "http.", HTTP)
+    within(raw.get("smpp"), "smpp.", SMPP)

@@ -12,7 +12,7 @@ import re
 from collections import Counter, defaultdict
 
 from ..contracts import DIALECTS, load_contracts
-from .profile_keys import DEFAULT_HTTP_TIMEOUT, DIALECT, HTTP, TIME, TOP, emulator_fixtures
+from .profile_keys import DEFAULT_HTTP_TIMEOUT, DIALECT, HTTP, SMPP as SMPP_KEYS, TIME, TOP, emulator_fixtures
 from .target import CREDENTIAL_KEYS
 
 _NUMBER = re.compile(r"\{fixtures\.numbers\.([a-z_]+)")
@@ -96,6 +96,9 @@ def template() -> str:
         "",
         "[http]",
         f"timeout = {DEFAULT_HTTP_TIMEOUT:g}               # {HTTP['timeout']}",
+        "",
+        f"# [smpp]                   # {TOP['smpp']}",
+        f"# max_rate = 100           # {SMPP_KEYS['max_rate']}",
         "",
     ]
     return "\n".join(out)

@@ -221,5 +221,10 @@ def load_profile(path: Path) -> Target:
     strict = data.get("strict", False)
     if not isinstance(strict, bool):
         raise ProfileError(f"{path}: strict must be true or false")
+    smpp = _table(data, "smpp", path)
+    rate = smpp.get("max_rate")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0):
+        raise ProfileError(f"{path}: smpp.max_rate must be a positive number of submissions a second")
     return Target(name, dialects, Fixtures(accounts, numbers), TimeControl(mode, control_url, float(max_wait)),
-                  source=str(path), http_timeout=float(timeout), strict=strict)
+                  source=str(path), extra={"smpp": dict(smpp)} if smpp else {}, http_timeout=float(timeout),
+                  strict=strict)

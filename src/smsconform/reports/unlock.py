@@ -18,11 +18,13 @@ WAYS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"fixture account '([a-z_]+)'"), "fixtures.accounts.{0}", "a test account '{0}' (fixtures.accounts.{0})"),
     (re.compile(r"fixtures?[. ]numbers\.([a-z_]+)"), "fixtures.numbers.{0}", "a test number '{0}' (fixtures.numbers.{0})"),
     (re.compile(r"^rate limit\b|max_wait"), "time.max_wait", "a longer wait (time.max_wait)"),
+    (re.compile(r"\[smpp\] max_rate"), "smpp.max_rate", "the SMSC's promised rate (smpp.max_rate)"),
     (re.compile(r"control API|time\.mode = \"control\"|clock the suite can move|inject_mo"),
      "time.control_url", "a control API (time.control_url)"),
     (re.compile(r"does not offer (\w+)\.([\w-]+)"), "dialects.{0}.operations", "the operation {0}.{1} offered (dialects.{0}.operations)"),
     (re.compile(r"does not offer (\w+)"), "dialects.{0}", "the dialect {0} in the profile (dialects.{0})"),
-    (re.compile(r"has no trigger in the catalog|no test names this rule|no valid request is known|no way to build"),
+    (re.compile(r"has no trigger in the catalog|no test names this rule|no valid request is known|no way to build"
+                r"|checked by (?:their own flow|family)|needs the suite to"),
      "suite", "a trigger or test the suite does not have yet (no profile entry reaches it)"),
 )
 OTHER = "other"
@@ -47,10 +49,11 @@ def group(rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         for reason in rule.get("not_exercised") or ["no test names this rule"]:
             key, label = way_of(str(reason))
-            found.setdefault(key, {"key": key, "label": label})
-            members[key].add(str(rule["id"]))
-    out = [{**found[k], "rules": len(ids), "rule_ids": sorted(ids)} for k, ids in members.items()]
-    return sorted(out, key=lambda g: (-g["rules"], g["key"]))
+            group_id = label if key == OTHER else key  # each unforeseen reason is a group of its own
+            found.setdefault(group_id, {"key": key, "label": label})
+            members[group_id].add(str(rule["id"]))
+    out = [{**found[g], "rules": len(ids), "rule_ids": sorted(ids)} for g, ids in members.items()]
+    return sorted(out, key=lambda g: (-g["rules"], g["key"], g["label"]))
 
 
 def lines(groups: list[dict[str, Any]], limit: int = 12) -> list[str]:

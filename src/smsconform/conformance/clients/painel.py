@@ -50,6 +50,7 @@ class PainelClient(HttpDialectClient):
     def __init__(self, target: Any) -> None:
         super().__init__(target)
         self.pacer = pacer_for(f"{self.spec.base_url}{PATH}")
+        self._answered: dict[str, float] = {}  # pacing key -> when a call of it was last answered (status 1)
 
     # -- pacing (the documented once-a-minute rule) ---------------------------------------------------
     def _rate_window(self, operation: str) -> float | None:
@@ -128,8 +129,18 @@ class PainelClient(HttpDialectClient):
         query = "&".join(f"{k}={quote(str(v), safe=',/:')}" for k, v in pairs if v is not None)
         exchange = self.send(operation, "GET", f"{self.spec.base_url}{PATH}?{query}")
         if self.target.time.mode != "control" and self._rate_window(operation) is not None:
-            self.pacer.made(self.pace_key(operation, account, sent))
+            key = self.pace_key(operation, account, sent)
+            self.pacer.made(key)
+            if (self.envelope(exchange) or {}).get("status") == 1:
+                self._answered[key] = time.monotonic()
         return exchange
+
+    def answered_within(self, operation: str, seconds: float, account: str = "main") -> bool:
+        """Whether this client had a call of a rate-limited ``operation`` answered in the last ``seconds``
+        (real time): a test crossing the limit can take that call as the minute's first, instead of
+        waiting a minute to make its own."""
+        at = self._answered.get(self.pace_key(operation, account))
+        return at is not None and time.monotonic() - at < seconds
 
     @staticmethod
     def envelope(exchange: Exchange) -> dict[str, Any] | None:
