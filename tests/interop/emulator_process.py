@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import httpx
 
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 
 

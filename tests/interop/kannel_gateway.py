@@ -25,7 +25,7 @@ SMSC_ID = "emulator"
 SENDSMS_USER = "interop"
 SENDSMS_PASSWORD = "interop-secret"
 ADMIN_PASSWORD = "interop-admin"
-START_TIMEOUT = 20.0
+START_TIMEOUT = 60.0
 STOP_TIMEOUT = 5.0
 LOG_TAIL = 6000
 

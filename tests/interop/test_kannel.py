@@ -22,7 +22,7 @@ from interop_expected import VALID, receipt_stat, stored_texts
 from dlr_receiver import HttpReceiver
 from kannel_gateway import BEARERBOX, SMSBOX, Kannel, SmscAccount
 
-REPORT_TIMEOUT = 15.0
+REPORT_TIMEOUT = 30.0
 SENDER = "5511930000000"  # the application's long number (from=), as the seed's SMPP section numbers it
 # Kannel's DLR types (dlr-mask bits, the %d of a dlr-url): 1 delivered, 2 failed, 4 buffered, 8 SMSC
 # accepted the submit_sm, 16 SMSC rejected it.
