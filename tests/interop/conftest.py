@@ -11,7 +11,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from emulator_process import EmulatorProcess
+from emulator_process import EmulatorProcess, start_on_free_ports
 from interop_expected import PROFILE, SMPP
 
 MAIN = PROFILE["accounts"]["main"]
@@ -26,7 +26,7 @@ def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[st
 
     def get(name: str) -> EmulatorProcess:
         if name not in started:
-            started[name] = EmulatorProcess(Path(tmp_path_factory.mktemp("emulator"))).start()
+            started[name] = start_on_free_ports(lambda: EmulatorProcess(Path(tmp_path_factory.mktemp("emulator"))))
         return started[name]
 
     try:

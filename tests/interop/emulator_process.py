@@ -14,12 +14,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 import httpx
 
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
+START_ATTEMPTS = 3
 
 
 def free_port() -> int:
@@ -27,6 +28,32 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class ExitedAtStart(RuntimeError):
+    """A process ended while starting: on these ports, most likely one that another process took first."""
+
+
+class Startable(Protocol):
+    def start(self) -> Any: ...
+
+
+S = TypeVar("S", bound=Startable)
+
+
+def start_on_free_ports(make: Callable[[], S]) -> S:
+    """``make().start()``, tried again with a new object (new ports) when a process exited at start:
+    free_port() gives a port that is free when asked, and another process may bind it before ours does. A
+    start that times out is not tried again (the bound was the wait); the last failure is raised."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        candidate = make()
+        try:
+            candidate.start()
+            return candidate
+        except ExitedAtStart:
+            if attempt == START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def emulator_command() -> list[str]:
@@ -66,7 +93,7 @@ class EmulatorProcess:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the emulator exited with {self.process.returncode}:\n{self.log()}")
+                raise ExitedAtStart(f"the emulator exited with {self.process.returncode}:\n{self.log()}")
             if self._answers() and _listening(self.smpp_port):
                 return self
             time.sleep(0.1)

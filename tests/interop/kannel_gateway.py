@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from emulator_process import free_port
+from emulator_process import ExitedAtStart, free_port
 
 BEARERBOX = Path("/usr/sbin/bearerbox")
 SMSBOX = Path("/usr/sbin/smsbox")
@@ -25,7 +25,7 @@ SMSC_ID = "emulator"
 SENDSMS_USER = "interop"
 SENDSMS_PASSWORD = "interop-secret"
 ADMIN_PASSWORD = "interop-admin"
-START_TIMEOUT = 20.0
+START_TIMEOUT = 60.0
 STOP_TIMEOUT = 5.0
 LOG_TAIL = 6000
 
@@ -103,11 +103,16 @@ class Kannel:
 
     # -- life cycle -----------------------------------------------------------------------------------
     def start(self) -> "Kannel":
+        """Both boxes up, bearerbox bound to the emulator; on any failure both are stopped first."""
         self.config_path.write_text(self.config())
-        self._spawn(BEARERBOX, "bearerbox")
-        self._wait(lambda: self._smsc_online(), "bearerbox did not bind to the emulator")
-        self._spawn(SMSBOX, "smsbox")
-        self._wait(lambda: _listening(self.sendsms_port), "smsbox did not open its sendsms port")
+        try:
+            self._spawn(BEARERBOX, "bearerbox")
+            self._wait(lambda: self._smsc_online(), "bearerbox did not bind to the emulator")
+            self._spawn(SMSBOX, "smsbox")
+            self._wait(lambda: _listening(self.sendsms_port), "smsbox did not open its sendsms port")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _spawn(self, binary: Path, name: str) -> None:
@@ -123,7 +128,7 @@ class Kannel:
         while time.monotonic() < deadline:
             for process in self.processes:
                 if process.poll() is not None:
-                    raise RuntimeError(f"{process.args[0]} exited with {process.returncode}\n{self.logs()}")
+                    raise ExitedAtStart(f"{process.args[0]} exited with {process.returncode}\n{self.logs()}")
             if ready():
                 return
             time.sleep(0.1)

@@ -15,7 +15,7 @@ from interop_clients import DRIVERS, drive_esme, require_interop_python
 from emulator_process import EmulatorProcess
 from interop_expected import ESME_ROK, FINAL_STATS, VALID, receipt_stat, stored_texts
 
-TIMEOUT = 8.0
+TIMEOUT = 20.0
 LONG = "Mensagem longa de interop, parte por parte: " * 7  # 308 GSM characters: 2 segments, > 254 octets
 MESSAGES = [
     {"log_id": "gsm", "text": "Ola, mundo: teste de interop", "destination": "55" + VALID[0]},

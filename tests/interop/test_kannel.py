@@ -17,12 +17,12 @@ from typing import Callable, Iterator
 import pytest
 
 from interop_clients import require
-from emulator_process import EmulatorProcess
+from emulator_process import EmulatorProcess, start_on_free_ports
 from interop_expected import VALID, receipt_stat, stored_texts
 from dlr_receiver import HttpReceiver
 from kannel_gateway import BEARERBOX, SMSBOX, Kannel, SmscAccount
 
-REPORT_TIMEOUT = 15.0
+REPORT_TIMEOUT = 30.0
 SENDER = "5511930000000"  # the application's long number (from=), as the seed's SMPP section numbers it
 # Kannel's DLR types (dlr-mask bits, the %d of a dlr-url): 1 delivered, 2 failed, 4 buffered, 8 SMSC
 # accepted the submit_sm, 16 SMSC rejected it.
@@ -48,12 +48,10 @@ def receiver() -> Iterator[HttpReceiver]:
 def kannel(emulators: Callable[[str], EmulatorProcess], account: dict[str, str],
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kannel]:
     require("Debian's kannel (bearerbox, smsbox)", BEARERBOX.exists() and SMSBOX.exists())
-    emulator_process = emulators(__name__)
-    gateway = Kannel(Path(tmp_path_factory.mktemp("kannel")),
-                     SmscAccount(emulator_process.smpp_port, account["system_id"], account["password"],
-                                 account["system_type"]))
+    smsc = SmscAccount(emulators(__name__).smpp_port, account["system_id"], account["password"],
+                       account["system_type"])
+    gateway = start_on_free_ports(lambda: Kannel(Path(tmp_path_factory.mktemp("kannel")), smsc))
     try:
-        gateway.start()
         yield gateway
     finally:
         gateway.stop()

@@ -16,7 +16,7 @@ from emulator_process import EmulatorProcess
 from interop_expected import (ESME_ROK, FINAL_STATS, SC_INTERFACE_VERSION, VALID, receipt_stat,
                               stored_texts)
 
-TIMEOUT = 8.0
+TIMEOUT = 20.0
 MESSAGES = [
     {"tag": "ascii", "text": "Ola, mundo: teste de interop", "destination": "55" + VALID[0], "encoding": "ASCII"},
     {"tag": "latin1", "text": "Olá, ação e opção às 10h", "destination": "55" + VALID[1], "encoding": "LATIN1"},

@@ -11,7 +11,7 @@ from emulator_process import EmulatorProcess
 from interop_clients import DRIVERS, drive_esme, require_interop_python
 from interop_expected import ESME_ROK, FINAL_STATS, VALID, receipt_stat
 
-TIMEOUT = 8.0
+TIMEOUT = 20.0
 MESSAGES = [
     {"tag": "long_gsm", "text": "Mensagem longa do smpplib, em partes com UDH. " * 5, "destination": "55" + VALID[0]},
     {"tag": "long_ucs2", "text": "Mensagem longa com acentuação: ção, não. " * 3, "destination": "55" + VALID[1]},
