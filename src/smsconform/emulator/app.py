@@ -58,7 +58,7 @@ class Outcome:
     drop: bool = False
 
 
-_SOAP_SECRET = re.compile(r"(<(?:\w+:)?Identificacao>)[^<]*(</(?:\w+:)?Identificacao>)", re.IGNORECASE)
+_SOAP_SECRET = re.compile(r"(<(?:\w+:)?(Identificacao|User|Pwd)>)[^<]*(</(?:\w+:)?\2>)", re.IGNORECASE)
 
 
 def _redact(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -66,8 +66,9 @@ def _redact(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _redact_body(body: str) -> str:
-    """SOAP carries the credential in the body (wbsapi's Identificacao); JSON bodies carry none."""
-    return _SOAP_SECRET.sub(r"\1***\2", body)
+    """SOAP carries the credential in the body (wbsapi's Identificacao, ServiceSms's User and Pwd); JSON
+    bodies carry none."""
+    return _SOAP_SECRET.sub(r"\1***\3", body)
 
 
 @dataclass
