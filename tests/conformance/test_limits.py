@@ -31,10 +31,11 @@ from smsconform.conformance.clients.base import NotExercised, Result
 from smsconform.conformance.clients.base import valid_number
 from smsconform.conformance.clients.speedmarket import BALANCE_KEY_BY_TYPE
 
-DIALECTS = ("mensagem", "speedmarket", "painel", "fcati")
+DIALECTS = ("mensagem", "speedmarket", "painel", "fcati", "servicesms")
 SEND_OPERATIONS = {("mensagem", "send"), ("mensagem", "mult"), ("speedmarket", "send-single"),
-                   ("speedmarket", "send-multiple"), ("painel", "sendsms"), ("fcati", "enviar")}
-TEXT_PARAM = {"mensagem": "m", "speedmarket": "content", "painel": "msg", "fcati": "text"}
+                   ("speedmarket", "send-multiple"), ("painel", "sendsms"), ("fcati", "enviar"),
+                   ("servicesms", "SendSMS")}
+TEXT_PARAM = {"mensagem": "m", "speedmarket": "content", "painel": "msg", "fcati": "text", "servicesms": "Msg"}
 ALPHABETS = {"gsm": "a", "ucs2": "ã"}
 TEXT = "smsconform teste de conformidade"
 EMAIL_DOMAIN = "@exemplo.com.br"

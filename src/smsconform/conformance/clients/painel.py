@@ -5,13 +5,12 @@ code is `status`, the text `msg` (null reads as the empty text, as the catalog w
 action gets the plain text `0:OPERACAO INVALIDA`, read as code `0` and text `OPERACAO INVALIDA`.
 
 getstatus and getbalance "só poderá ser solicitado de 1 em 1 minuto" (002 § Obtendo a campanha, § Saldo
-do usuário): the client keeps that pace itself, as a conformant client must, letting the target's clock
-move (its control API) or waiting for real; the limit family turns pacing off to cross the limit.
+do usuário): the client keeps that pace itself (pacing.py, one pace with ServiceSms.asmx's GetStatus and
+GetBalance); the limit family turns pacing off to cross the limit.
 """
 from __future__ import annotations
 
 import csv
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -19,6 +18,7 @@ from urllib.parse import quote
 
 from ..exchange import Exchange
 from .base import HttpDialectClient, NotExercised, Result
+from .pacing import OnceAMinute
 
 TEST_TEXT = "smsconform teste de conformidade"
 PATH = "/painel/api.ashx"
@@ -40,56 +40,13 @@ def parse_getstatus_data(data: str) -> list[list[str]]:
     return [row for row in csv.reader(lines, delimiter=";", quotechar='"')]
 
 
-class PainelClient(HttpDialectClient):
+class PainelClient(OnceAMinute, HttpDialectClient):
     dialect = "painel"
     list_separator = ","
 
     def __init__(self, target: Any) -> None:
         super().__init__(target)
-        self._last_call: dict[tuple[str, str], float] = {}
-
-    # -- pacing (the documented once-a-minute rule) ---------------------------------------------------
-    def _rate_window(self, operation: str) -> float | None:
-        """Seconds between two calls of ``operation`` by one account, from the catalog's per_minute limits."""
-        from ...contracts import load_contracts
-
-        for lim in load_contracts().catalog.limits:
-            if lim.dialect == self.dialect and operation in lim.operations and lim.unit == "per_minute":
-                calls = int(lim.max) if lim.max else 1
-                return 60.0 / max(calls, 1)
-        return None
-
-    def target_now(self) -> float:
-        control = self.target.time.control_url
-        if self.target.time.mode == "control" and control:
-            return float(self.http.get(f"{control.rstrip('/')}/clock").json()["epoch"])
-        return time.time()
-
-    def let_pass(self, seconds: float) -> None:
-        """Let ``seconds`` pass on the target: move its clock, or wait for real."""
-        if seconds <= 0:
-            return
-        control = self.target.time.control_url
-        if self.target.time.mode == "control" and control:
-            response = self.http.post(f"{control.rstrip('/')}/clock", json={"advance": seconds})
-            response.raise_for_status()
-        else:
-            time.sleep(seconds)
-
-    def _pace(self, operation: str, account: str) -> None:
-        window = self._rate_window(operation)
-        if window is None:
-            return
-        if self.target.time.mode == "control":
-            # Other callers share the target (the schema family fuzzes getstatus too), so this client cannot
-            # know the last call: a moved clock makes a whole window pass at no cost.
-            self.let_pass(window + 1)
-            return
-        last = self._last_call.get((operation, account))
-        if last is not None:
-            waited = self.target_now() - last
-            if waited < window:
-                self.let_pass(window - waited + 1)
+        self.control_http = self.http
 
     # -- the wire -------------------------------------------------------------------------------------
     def call(self, operation: str, params: dict[str, Any], account: str = "main", *, pace: bool = True) -> Exchange:
@@ -107,8 +64,7 @@ class PainelClient(HttpDialectClient):
         pairs += list(params.items())
         query = "&".join(f"{k}={quote(str(v), safe=',/:')}" for k, v in pairs if v is not None)
         exchange = self.send(operation, "GET", f"{self.spec.base_url}{PATH}?{query}")
-        if operation in ("getstatus", "getbalance"):
-            self._last_call[(operation, account)] = self.target_now()
+        self._mark(operation, account)
         return exchange
 
     @staticmethod
@@ -171,16 +127,9 @@ class PainelClient(HttpDialectClient):
                     raise AssertionError(f"could not hold campaign {campaign} to build the state: {held}")
             return Plan(operation, "main", {"id": campaign})
         if state == "campaign_done":
-            from ...contracts import load_contracts
-
-            machine = load_contracts().catalog.machine("painel.message")
-            finals = set(machine.finals)
             campaign = client._campaign(scheduled=False)
-            for _ in range(6):
-                client.let_pass(60)
-                if set(client.statuses(campaign).values()) <= finals:
-                    return Plan(operation, "main", {"id": campaign})
-            raise AssertionError(f"campaign {campaign} never reached a final status to build the state")
+            client.wait_until_final(campaign)
+            return Plan(operation, "main", {"id": campaign})
         raise NotExercised(f"no way to build state {state!r} for painel")
 
     # -- flows the families share ---------------------------------------------------------------------
