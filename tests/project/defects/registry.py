@@ -15,7 +15,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-DIALECTS = ("mensagem", "speedmarket", "painel", "fcati", "wbsapi", "smpp")
+DIALECTS = ("mensagem", "speedmarket", "painel", "fcati", "wbsapi", "smpp", "servicesms")
 _MISSING = object()
 
 
@@ -105,7 +105,7 @@ def defect(name: str, dialect: str, rules: tuple[str, ...] | list[str], summary:
 
 def load_all() -> dict[str, Defect]:
     """Import every dialect module of the catalogue (registration happens on import)."""
-    from . import fcati, mensagem, painel, smpp, speedmarket, wbsapi  # noqa: F401
+    from . import fcati, mensagem, painel, servicesms, smpp, speedmarket, wbsapi  # noqa: F401
 
     return REGISTRY
 
