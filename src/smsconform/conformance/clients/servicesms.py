@@ -63,8 +63,12 @@ class DataSet:
 
 def read_dataset(parsed: Any) -> DataSet | None:
     """zeep's reading of tns:DataSet (its two xs:any parts), or None when the answer is not one."""
-    parts = [getattr(parsed, name, None) for name in ("_value_1", "_value_2")]
-    if any(p is None or not isinstance(getattr(p, "tag", None), str) for p in parts):
+    return dataset_of([getattr(parsed, name, None) for name in ("_value_1", "_value_2")])
+
+
+def dataset_of(parts: list[Any]) -> DataSet | None:
+    """The DataSet of a Result's child elements (its inline xs:schema, then its diffgram), or None."""
+    if len(parts) != 2 or any(p is None or not isinstance(getattr(p, "tag", None), str) for p in parts):
         return None
     inline, diffgram = parts
     if etree.QName(inline).text != f"{{{XS}}}schema" or etree.QName(diffgram).text != f"{{{DIFFGRAM}}}diffgram":
@@ -82,6 +86,17 @@ def read_dataset(parsed: Any) -> DataSet | None:
     rows = tuple({etree.QName(c).localname: c.text or "" for c in row if isinstance(c.tag, str)}
                  for row in data if isinstance(row.tag, str))
     return DataSet(inline, data, tables[0].get("name", ""), columns, rows)
+
+
+def read_answer(operation: str, text: str) -> Result:
+    """A `<id>:<TEXT>` string (painel#soap_answer) as the catalog's code and text: a positive campaign id
+    before SendSMS's `:` is the code `<campaign>`, GetBalance's bare digits `<balance>`."""
+    code, sep, rest = text.strip().partition(":")
+    if operation == "GetBalance" and not sep and code.replace(".", "", 1).isdigit():
+        return Result(BALANCE, "", True)
+    if operation == "SendSMS" and sep and code.isdigit() and int(code) > 0:
+        return Result(CAMPAIGN, rest, None)
+    return Result(code, rest if sep else None, None)
 
 
 @dataclass(frozen=True)
@@ -142,12 +157,7 @@ class ServiceSmsClient(OnceAMinute, SoapClient):
 
     @staticmethod
     def _answer(operation: str, text: str) -> Result:
-        code, sep, rest = text.strip().partition(":")
-        if operation == "GetBalance" and not sep and code.replace(".", "", 1).isdigit():
-            return Result(BALANCE, "", True)
-        if operation == "SendSMS" and sep and code.isdigit() and int(code) > 0:
-            return Result(CAMPAIGN, rest, None)
-        return Result(code, rest if sep else None, None)
+        return read_answer(operation, text)
 
     # -- valid requests -------------------------------------------------------------------------------
     def valid_request(self, operation: str) -> dict[str, Any]:
