@@ -59,3 +59,52 @@ def test_mo_by_period_still_returns_a_reply_mo_new_handed_out(sms_clients: Any, 
     assert found.count(text) == 1, (
         f"code:speedmarket.mo.200: the period query must return every reply of the period once, found this one "
         f"{found.count(text)} times [001 § Consulta de Mensagens Recebidas por Período]")
+
+
+# -- issue 13: a reply to no message, and one inbox per provider ---------------------------------------
+def _inject_unprompted(control: Any, client: Any) -> str:
+    if control is None:
+        raise NotExercised("making a handset reply needs the target's control API (inject_mo)")
+    text = f"smsconform espontanea {uuid.uuid4().hex[:12]}"
+    control.inject_mo(client.number(1), text)  # replies to no message, through no dialect in particular
+    return text
+
+
+@pytest.mark.rules("code:speedmarket.mo_new.200", "code:speedmarket.mo.200")
+@pytest.mark.dialect("speedmarket")
+@pytest.mark.parametrize("operation", ["mo_new", "mo"])
+def test_type_filter_does_not_hide_a_reply_to_no_message(operation: str, sms_clients: Any, sms_control: Any) -> None:
+    """mo_new and mo filter by `type`, a field of the message replied to (001 § Consulta por Novas
+    Mensagens Recebidas, § Consulta de Mensagens Recebidas por Período); a reply that answers no message
+    has none, so the filter cannot hide it: with any documented type it is still returned."""
+    client = sms_clients("speedmarket")
+    text = _inject_unprompted(sms_control, client)
+    params: dict[str, Any] = {"type": 0} if operation == "mo_new" else {"type": 0, **client.window()}
+    found = _contents(client, operation, params)
+    assert found.count(text) == 1, (
+        f"code:speedmarket.{operation}.200: a reply to no message is hidden by type=0, found {found.count(text)} "
+        "times: the filter is on the original message, which such a reply lacks")
+
+
+@pytest.mark.rules("code:speedmarket.mo_new.200", "code:wbsapi.inBox.1")
+@pytest.mark.dialect("speedmarket")
+@pytest.mark.parametrize("first", ["speedmarket", "wbsapi"])
+def test_reading_one_providers_inbox_leaves_the_others_new(first: str, sms_clients: Any, sms_control: Any) -> None:
+    """speedmarket (001) and the mensagem provider's wbsapi inBox (003) are two providers' inboxes: a reply
+    handed out as read by one is still new for the other (001: "Uma vez cosultada, a mensagem não irá
+    mais ser retornada na chamada deste serviço": this service's calls, not another company's)."""
+    speedmarket = sms_clients("speedmarket")
+    wbsapi = sms_clients("wbsapi")
+    text = _inject_unprompted(sms_control, speedmarket)
+
+    def inbox_texts() -> list[str]:
+        exchange = wbsapi.call("inBox", {"Reexibir": 0})
+        return [line.split(";")[4] for line in str(exchange.parsed or "").splitlines() if line.count(";") >= 5]
+
+    if first == "speedmarket":
+        assert text in _contents(speedmarket, "mo_new", {}), "the injected reply is not new for mo_new"
+        assert text in inbox_texts(), "wbsapi inBox (Reexibir 0) lost a reply that speedmarket mo_new handed out"
+    else:
+        assert text in inbox_texts(), "the injected reply is not in wbsapi inBox"
+        assert text in _contents(speedmarket, "mo_new", {}), (
+            "code:speedmarket.mo_new.200: a reply wbsapi inBox showed is no longer new for speedmarket mo_new")

@@ -33,7 +33,7 @@ from smsconform.contracts import Code, load_contracts
 PROFILE: dict[str, Any] = load_contracts().smpp
 CATALOG = load_contracts().catalog
 BRT = timezone(timedelta(hours=-3))
-PASSWORD_MAX = 8
+PASSWORD_MAX = int(PROFILE["password_octets"]["max"])
 """SMPP 3.4 § 4.1.1: password is a C-Octet String of at most 9 octets, the NULL included."""
 ROK = status_result(0)
 TEXT = "smsconform smpp"
@@ -175,7 +175,7 @@ def test_bind_each_mode(mode: str, smpp: SmppClient) -> None:
 @pytest.mark.dialect("smpp")
 @pytest.mark.parametrize("case", [
     pytest.param("system_type", marks=pytest.mark.rules("profile:smpp.system_type")),
-    pytest.param("interface_version", marks=pytest.mark.rules("profile:smpp.version")),
+    pytest.param("interface_version", marks=pytest.mark.rules("profile:smpp.version", "profile:smpp.interface_version")),
     pytest.param("already_bound", marks=pytest.mark.rules("profile:smpp.command_status.bind.already_bound")),
     pytest.param("disabled", marks=pytest.mark.rules("code:smpp.bind.0x0000000D",
                                                      "profile:smpp.command_status.bind.user_or_client_disabled")),
@@ -186,8 +186,8 @@ def test_bind_refused(case: str, smpp: SmppClient) -> None:
         result = session.bind("transceiver", system_type="NOTSMPP")
         expected = status_code(PROFILE["system_type"]["refused_with"])
     elif case == "interface_version":
-        result = session.bind("transceiver", interface_version=0x33)
-        expected = status_code("ESME_RBINDFAIL")  # profile.yaml version.note: "refused with ESME_RBINDFAIL"
+        result = session.bind("transceiver", interface_version=PROFILE["interface_version"]["accepted_from"] - 1)
+        expected = status_code(PROFILE["interface_version"]["below"])  # 3.3 and earlier
     elif case == "already_bound":
         assert session.bind("transceiver") == ROK
         result = session.bind("transceiver")
@@ -213,6 +213,71 @@ def test_submit_needs_a_transmitting_bind(mode: str | None, smpp: SmppClient) ->
     result = session.submit(smpp.number(), TEXT).result
     assert result.code == status_code(PROFILE["command_status"]["submit_sm"]["not_bound"]), (
         f"submit_sm {'before bind' if mode is None else 'on a receiver bind'}: {result.text}")
+
+
+@pytest.mark.rules("profile:smpp.interface_version", "code:smpp.bind.0x00000000")
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("version", [0x34, 0x50])
+def test_bind_with_a_later_interface_version_is_answered_with_34(version: int, smpp: SmppClient) -> None:
+    """An ESME announcing SMPP 5.0 (0x50, node `smpp`'s default) is bound and told the SMSC speaks 3.4
+    through sc_interface_version (SMPP 3.4 § 5.3.2.25; profile.yaml interface_version)."""
+    session = smpp.connect()
+    result = session.bind("transceiver", interface_version=version)
+    assert result == ROK, f"bind with interface_version {version:#x}: {result.text}"
+    answered = getattr(session.bind_resp, "sc_interface_version", None)
+    assert answered == PROFILE["interface_version"]["answered_with"], (
+        f"interface_version {version:#x}: sc_interface_version {answered!r}, "
+        f"{PROFILE['interface_version']['answered_with']:#x} expected")
+    assert session.enquire_link() == ROK
+
+
+ACCOUNT_STATES = {  # fixture account -> the core's reason for it (DEVELOPERS.md reason keys)
+    "user_disabled": "user_disabled", "client_disabled": "client_disabled", "no_credits": "insufficient_credits",
+}
+
+
+def _account_rules(account: str) -> list[str]:
+    reason = ACCOUNT_STATES[account]
+    rules = ["profile:smpp.password_octets"]
+    for op in ("bind", "submit_sm"):
+        name = PROFILE["command_status"][op].get(reason)
+        if name:
+            rules.append(f"profile:smpp.command_status.{op}.{reason}")
+            code = f"code:smpp.{op}.{status_code(name)}"
+            if any(c.id == code and c.reason == reason for c in _codes(op)):
+                rules.append(code)
+    return rules
+
+
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("account", [pytest.param(a, marks=pytest.mark.rules(*_account_rules(a)))
+                                     for a in ACCOUNT_STATES])
+def test_fixture_account_bind_and_submit(account: str, smpp: SmppClient) -> None:
+    """Each state-dependent account on its own: a disabled user or client is refused at bind (and the
+    refused bind leaves nothing bound: submit_sm gets ESME_RINVBNDSTS); an account without credits binds
+    and its submit_sm gets the profile's status for insufficient_credits. Every fixture password fits the
+    8 octets a bind carries (profile.yaml password_octets)."""
+    if smpp.target.fixtures.account(account, "smpp") is None:
+        raise NotExercised(f"the target profile has no fixture account {account!r} for smpp")
+    password = smpp.credentials(account).get("password", "")
+    if len(password) > PASSWORD_MAX:
+        raise NotExercised(f"fixture account {account!r}: its password has {len(password)} characters, "
+                           f"SMPP 3.4 carries at most {PASSWORD_MAX}")
+    reason = ACCOUNT_STATES[account]
+    session = smpp.connect()
+    bind_expected = PROFILE["command_status"]["bind"].get(reason)
+    result = session.bind("transceiver", account)
+    if bind_expected is not None:
+        assert result.code == status_code(bind_expected), (
+            f"bind as {account}: expected {bind_expected}, got {result.text}")
+        after = session.submit(smpp.number(), TEXT, registered_delivery=0).result
+        not_bound = PROFILE["command_status"]["submit_sm"]["not_bound"]
+        assert after.code == status_code(not_bound), f"submit_sm after a refused bind: {after.text}"
+        return
+    assert result == ROK, f"bind as {account}: {result.text}"
+    submitted = session.submit(smpp.number(), TEXT, registered_delivery=0).result
+    expected = PROFILE["command_status"]["submit_sm"][reason]
+    assert submitted.code == status_code(expected), f"submit_sm as {account}: expected {expected}, got {submitted.text}"
 
 
 # -- submit -----------------------------------------------------------------------------------------------
@@ -246,23 +311,54 @@ def test_submit_forms_are_accepted_and_billed_by_parts(form: str, smpp: SmppClie
     assert spent == sms_parts(text), f"{form}: {sms_parts(text)} long credits due, {spent} debited"
 
 
+DESTINATIONS = {  # name -> (dest_addr_ton, dest_addr_npi, with the country code 55)
+    "national": (0, 1, False),
+    "international": (1, 1, True),
+    "international_without_55": (1, 1, False),
+    "national_ton_2": (2, 1, False),            # Kannel's default: TON 2 NPI 1 11991110001
+    "unknown_unknown": (0, 0, False),
+    "unknown_ton_with_55": (0, 1, True),
+    "national_ton_2_with_55": (2, 1, True),
+    "alphanumeric_ton": (5, 0, False),
+    "private_npi": (2, 9, False),
+}
+
+
+def destination_status(ton: int, npi: int, addr: str) -> tuple[str, str | None]:
+    """What profile.yaml destination_address answers for the address, and the national number it names:
+    no format for the TON, the TON's formats without the NPI, or no pattern of them matching."""
+    rule = PROFILE["destination_address"]
+    formats = [f for f in rule["formats"] if int(f["ton"]) == ton]
+    if not formats:
+        return status_code(rule["ton_refused_with"]), None
+    formats = [f for f in formats if npi in (f["npi"] if isinstance(f["npi"], list) else [f["npi"]])]
+    if not formats:
+        return status_code(rule["npi_refused_with"]), None
+    for fmt in formats:
+        found = re.match(fmt["pattern"], addr)
+        if found:
+            return ROK.code, found.groupdict().get("national", addr)
+    return status_code(rule["refused_with"]), None
+
+
 @pytest.mark.rules("profile:smpp.destination_address")
 @pytest.mark.dialect("smpp")
-@pytest.mark.parametrize("form", ["national", "international", "international_without_55"])
-def test_destination_formats(form: str, smpp: SmppClient) -> None:
-    """TON 1 with the country code, or TON 0 with DDD and number (profile.yaml destination_address);
-    anything else is ESME_RINVDSTADR."""
-    session = bound(smpp)
+@pytest.mark.parametrize("form", list(DESTINATIONS))
+def test_destination_formats(form: str, smpp: SmppClient, sms_control: Any) -> None:
+    """TON 1 with the country code, TON 2 (national) without it, TON 0 read by length; another TON
+    ESME_RINVDSTTON, another NPI ESME_RINVDSTNPI, a number that does not fit ESME_RINVDSTADR
+    (profile.yaml destination_address)."""
+    ton, npi, with_55 = DESTINATIONS[form]
     number = smpp.number()
-    if form == "national":
-        result = session.submit(number, TEXT).result
-    elif form == "international":
-        result = session.submit(number, TEXT, international=True).result
-    else:
-        result = session.submit(number, TEXT, dest_addr_ton=1).result
-    refused = status_code(PROFILE["destination_address"]["refused_with"])
-    expected = ROK.code if form != "international_without_55" else refused
-    assert result.code == expected, f"{form} destination: {result.text}"
+    addr = "55" + number if with_55 else number
+    expected, national = destination_status(ton, npi, addr)
+    submitted = bound(smpp).submit(addr, TEXT, dest_addr_ton=ton, dest_addr_npi=npi, registered_delivery=0)
+    result = submitted.result
+    assert result.code == expected, (
+        f"{form} (TON {ton}, NPI {npi}, {addr}): expected {STATUS_NAMES[int(expected, 16)]}, got {result.text}")
+    if expected == ROK.code and sms_control is not None:
+        [msg] = sms_control.messages(hash=submitted.message_id)
+        assert msg["number"] == national, f"{form}: {addr} sent to {msg['number']}, {national} expected"
 
 
 @pytest.mark.dialect("smpp")
@@ -306,12 +402,48 @@ def test_core_refusals_get_their_status(submit_refusal: str, smpp: SmppClient) -
         f"{submit_refusal} ({number}): expected {STATUS_NAMES[int(expected, 16)]}, got {result.text}")
 
 
+CODING_TEXTS = {  # data_coding -> (the client's coding name, a text that only its own table decodes right)
+    0: ("gsm", "GSM @£$¥ èé {x} [y] ~ \\ | ^ €"),    # escapes of the extension table
+    1: ("ia5", "IA5 @ {x} [y] ~ \\ | ^ $ _"),          # ASCII codes: @ 0x40 would be ¡ in GSM
+    3: ("latin1", "Latin-1: ação às três, pé, já"),   # ã 0xE3: no GSM septet, no UTF-8
+    8: ("ucs2", "UCS-2: ação ✓ 😀"),
+}
+OFFERED_CODINGS = [int(c["value"]) for c in PROFILE["data_coding"]["offered"]]
+REFUSED_CODINGS = [int(c["value"]) for c in PROFILE["data_coding"]["refused"]] + [11, 12, 0xF0]
+"""The profile's refused values, and reserved ones of SMPP 3.4 § 5.2.19 (other_values)."""
+
+
+@pytest.mark.rules("profile:smpp.data_coding", "code:smpp.submit_sm.0x00000000")
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("coding", OFFERED_CODINGS)
+@pytest.mark.parametrize("long", ["short", "udh", "sar", "payload"])
+def test_offered_data_coding_is_accepted_and_decoded(coding: int, long: str, smpp: SmppClient,
+                                                      sms_control: Any) -> None:
+    """Each data_coding the profile offers is accepted, short or long (UDH, sar_* TLVs, message_payload),
+    and its text is read with its own table (SMPP 3.4 § 5.2.19): checked through the target's control API,
+    where it has one, against the text sent."""
+    if coding not in CODING_TEXTS:
+        raise NotExercised(f"data_coding {coding} is offered but the suite has no text for it")
+    name, text = CODING_TEXTS[coding]
+    if long != "short":
+        text = (text + " ") * 8
+    submitted = bound(smpp).submit(smpp.number(), text, coding=name, long="udh" if long == "short" else long,
+                                   registered_delivery=0)
+    assert all(r == ROK for r in submitted.parts), f"data_coding {coding} ({long}): {[r.text for r in submitted.parts]}"
+    if sms_control is None:
+        raise NotExercised("the text is read back through the control API, which the target does not have")
+    [msg] = sms_control.messages(hash=submitted.message_id)
+    assert msg["text"] == text, f"data_coding {coding} ({long}): {text!r} sent, {msg['text']!r} understood"
+
+
 @pytest.mark.rules("profile:smpp.data_coding")
 @pytest.mark.dialect("smpp")
-def test_unoffered_data_coding_is_refused(smpp: SmppClient) -> None:
-    result = bound(smpp).submit(smpp.number(), TEXT, coding="gsm", data_coding=C.SMPP_ENCODING_BINARY).result
+@pytest.mark.parametrize("coding", REFUSED_CODINGS)
+def test_unoffered_data_coding_is_refused(coding: int, smpp: SmppClient) -> None:
+    result = bound(smpp).submit(smpp.number(), TEXT, coding="latin1", data_coding=coding).result
     expected = status_code(PROFILE["data_coding"]["other_values"].split()[-1])
-    assert result.code == expected, f"data_coding 2: expected {STATUS_NAMES[int(expected, 16)]}, got {result.text}"
+    assert result.code == expected, (
+        f"data_coding {coding}: expected {STATUS_NAMES[int(expected, 16)]}, got {result.text}")
 
 
 # -- receipts ---------------------------------------------------------------------------------------------
@@ -379,6 +511,47 @@ def test_receipts_go_to_a_receiver_bind(smpp: SmppClient, clock: Clock) -> None:
     got = clock.deliveries(receiver, receipt_for(submitted.message_id), seconds=60)
     assert any(d.receipted_message_id == submitted.message_id for d in got), f"no receipt on the receiver: {got}"
     assert not [d for d in transmitter.inbox], "a transmitter bind receives no deliver_sm"
+
+
+PART_REQUESTS = {  # name -> registered_delivery of each part of a two-part message
+    "kannel_part_1_only": [0x11, 0],
+    "smpplib_every_part": [1, 1],
+    "last_part_only": [0, 1],
+}
+
+
+@pytest.mark.rules("profile:smpp.delivery_receipt", "profile:smpp.long_messages", "code:smpp.dlr.2")
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("long", ["udh", "sar"])
+@pytest.mark.parametrize("case", list(PART_REQUESTS))
+def test_every_part_that_asked_gets_its_receipt(case: str, long: str, smpp: SmppClient, clock: Clock) -> None:
+    """SMPP 3.4 § 5.2.17: registered_delivery belongs to each submit_sm, so each part of a long message
+    that asked for a receipt gets one, carrying the message_id that part was answered with; a part that
+    did not ask gets none. Kannel asks on part 1 only and keeps part 1's id; smpplib asks on every part."""
+    asked = PART_REQUESTS[case]
+    session = bound(smpp)
+    text = "Mensagem longa com recibo por parte. " * 7
+    submitted = session.submit(smpp.number(), text, coding="gsm", long=long, part_registered_delivery=asked)
+    assert all(r == ROK for r in submitted.parts), f"{case}: {[r.text for r in submitted.parts]}"
+    assert len(submitted.ids) == len(asked) and len(set(submitted.ids)) == len(asked), (
+        f"{case}: every part is answered with an id of its own, got {submitted.ids}")
+    wanted = {i for i, rd in zip(submitted.ids, asked) if rd & 0x03}
+
+    def finals(inbox: list[Delivery]) -> set[str | None]:
+        return {d.receipted_message_id for d in inbox if d.is_receipt and d.receipt
+                and d.receipt.stat == "DELIVRD" and d.receipted_message_id in submitted.ids}
+
+    got = clock.deliveries(session, lambda inbox: finals(inbox) >= wanted, seconds=60)
+    assert finals(got) == wanted, (
+        f"{case}: final receipts for {sorted(map(str, finals(got)))}, expected {sorted(wanted)} "
+        f"(parts answered {submitted.ids}, registered_delivery {asked})")
+    for d in got:
+        if d.is_receipt and d.receipted_message_id in submitted.ids:
+            assert d.receipt is not None and d.receipt.id == d.receipted_message_id, (
+                f"{case}: receipt text id {d.receipt and d.receipt.id} and receipted_message_id "
+                f"{d.receipted_message_id} disagree")
+    silent = [i for i, rd in zip(submitted.ids, asked) if not rd]
+    assert not [d for d in got if d.receipted_message_id in silent], f"{case}: a part that did not ask got a receipt"
 
 
 # -- MO ------------------------------------------------------------------------------------------------------
@@ -461,6 +634,40 @@ def test_unknown_command_id_is_nacked_with_its_sequence(smpp: SmppClient) -> Non
     assert session.enquire_link() == ROK, "the session goes on after an unknown command"
 
 
+NOT_OFFERED = [(str(p["name"]), int(p["command_id"])) for p in PROFILE["pdus"]["not_offered"]]
+
+
+@pytest.mark.rules("profile:smpp.pdus", "code:smpp.generic_nack.0x00000003")
+@pytest.mark.dialect("smpp")
+@pytest.mark.parametrize("name,command_id", NOT_OFFERED, ids=[n for n, _ in NOT_OFFERED])
+def test_pdus_not_offered_are_answered_as_the_profile_says(name: str, command_id: int, smpp: SmppClient) -> None:
+    """query_sm, cancel_sm, replace_sm, submit_multi, data_sm, and outbind or alert_notification sent by
+    an ESME: the profile's answer (generic_nack ESME_RINVCMDID with the request's sequence_number), and
+    the session goes on."""
+    expected = PROFILE["pdus"]["other_commands"].split()[-1]
+    session = bound(smpp)
+    session.write_raw(SmppClient.header(16, command_id, 0, 777) if command_id != 0x0B else
+                      SmppClient.header(16 + 2, command_id, 0, 777) + b"\x00\x00")
+    answer = _read_nack(session)
+    assert (answer.command, int(answer.status), answer.sequence) == ("generic_nack", int(status_code(expected), 16),
+                                                                     777), (
+        f"{name}: generic_nack {expected} with sequence 777 expected, got {answer.command} "
+        f"{STATUS_NAMES.get(int(answer.status))} seq {answer.sequence}")
+    assert session.enquire_link() == ROK, f"the session goes on after {name}"
+
+
+@pytest.mark.rules("profile:smpp.pdus")
+@pytest.mark.dialect("smpp")
+def test_enquire_link_before_bind_and_unbind_twice(smpp: SmppClient) -> None:
+    """enquire_link is answered in any state (SMPP 3.4 § 4.11); unbind ends the session, after which the
+    SMSC closes the connection."""
+    session = smpp.connect()
+    assert session.enquire_link() == ROK, "enquire_link before bind"
+    assert session.bind("transceiver") == ROK
+    assert session.unbind(close=False) == ROK
+    assert session.closed_by_peer(3.0), "the SMSC closes the connection after unbind_resp"
+
+
 # -- throttling -----------------------------------------------------------------------------------------
 def _max_rate(target: Any) -> float | None:
     """The submit rate the target promises (profile `[smpp] max_rate`), or the built-in emulator's."""
@@ -474,7 +681,8 @@ def _max_rate(target: Any) -> float | None:
     return None
 
 
-@pytest.mark.rules("code:smpp.submit_sm.0x00000058", "profile:smpp.command_status.submit_sm.throttled")
+@pytest.mark.rules("code:smpp.submit_sm.0x00000058", "profile:smpp.command_status.submit_sm.throttled",
+                   "code:smpp.submit_sm.0x00000000")
 @pytest.mark.dialect("smpp")
 def test_throttling_beyond_the_rate(smpp: SmppClient, sms_target: Any) -> None:
     """A burst of submit_sm beyond the target's rate: the excess answered ESME_RTHROTTLED, the rest with
@@ -527,6 +735,9 @@ def test_throttling_beyond_the_rate(smpp: SmppClient, sms_target: Any) -> None:
     assert ordinary >= min(rate, count) * 0.9, (
         f"only {ordinary} of {count} let through: the first {rate:g} are within the rate")
     assert throttled > 0, f"{count} submits in {elapsed:.2f}s at {rate:g}/s and none was {code.text}"
+    time.sleep(1.0 + 1.0 / rate)  # a second's budget refills: the bind recovers without reconnecting
+    again = session.submit(smpp.number(), TEXT, registered_delivery=0).result
+    assert again == ROK, f"after the burst and a second of quiet, submit_sm is still refused: {again.text}"
 
 
 # -- one platform -----------------------------------------------------------------------------------------

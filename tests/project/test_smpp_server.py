@@ -310,8 +310,14 @@ def test_submit_refusals(esme: Callable[..., Any], control: Callable[..., Any]) 
         ({"destination": VALID[0]}, "ESME_RINVDSTADR"),  # TON 1 without the country code
         ({"destination": "55" + NUMBERS["blacklisted"]}, status["blacklisted"]),
         ({"destination": "55" + NUMBERS["procon"]}, status["procon"]),
-        ({"data_coding": 3}, "ESME_RSUBMITFAIL"),
+        ({"data_coding": 2}, "ESME_RSUBMITFAIL"),  # binary: refused (profile data_coding.refused)
+        ({"data_coding": 6}, "ESME_RSUBMITFAIL"),
+        ({"data_coding": 0xF0}, "ESME_RSUBMITFAIL"),  # reserved in 3.4
         ({"text": b"\x80\x81", "data_coding": 0}, "ESME_RSUBMITFAIL"),
+        ({"text": b"caf\xe9", "data_coding": 1}, "ESME_RSUBMITFAIL"),  # IA5 is 7-bit
+        ({"destination": VALID[0], "dest_addr_ton": 5}, "ESME_RINVDSTTON"),
+        ({"destination": VALID[0], "dest_addr_ton": 2, "dest_addr_npi": 9}, "ESME_RINVDSTNPI"),
+        ({"destination": "55" + VALID[0], "dest_addr_ton": 2}, "ESME_RINVDSTADR"),  # national TON with 55
         ({"text": b"abc", "data_coding": 8}, "ESME_RSUBMITFAIL"),
     ]
     for case, expected in cases:
@@ -538,3 +544,95 @@ def test_throttling_above_the_rate(esme: Callable[..., Any], throttled_port: int
     assert statuses.count(0) <= 6 and statuses.count(ST.ESME_RTHROTTLED) >= 14
     time.sleep(0.5)
     assert submit(client).status == 0  # the budget refills with time
+
+
+# -- issue 13: what real clients send ---------------------------------------------------------------
+
+def _long_parts(text: str) -> list[bytes]:
+    return codec.split_text(text, 0, 0x42)
+
+
+@pytest.mark.parametrize(("asked", "label"), [
+    ([0x11, 0], "kannel: part 1 only, intermediate and final"),
+    ([1, 1], "smpplib: every part"),
+    ([0, 1], "last part only"),
+])
+def test_every_part_that_asked_gets_its_own_receipt(esme: Callable[..., Any], control: Callable[..., Any],
+                                                    asked: list[int], label: str) -> None:
+    """SMPP 3.4 § 5.2.17: registered_delivery is per submit_sm; each part that asked gets the receipts it
+    asked for, each carrying the id that part was answered with."""
+    client = esme()
+    parts = _long_parts("Mensagem longa em duas partes. " * 8)
+    assert len(parts) == len(asked)
+    ids = [submit(client, piece, esm_class=codec.ESM_UDHI, registered_delivery=rd).message_id.decode()
+           for piece, rd in zip(parts, asked)]
+    assert len(set(ids)) == len(ids), label
+    control("POST", "/clock", {"advance": 10})
+    got = [receipt(pdu) for pdu in drain(client)]
+    for part_id, rd in zip(ids, asked):
+        stats = [r.stat for r in got if r.id == part_id]
+        expected = ([dlr_row(s)["stat"] for s in ("queued", "sent")] if rd & 0x10 else []) + \
+            (["DELIVRD"] if rd & 0x03 else [])
+        assert stats == expected, f"{label}: part {part_id} (registered_delivery {rd:#x}) got {stats}"
+    assert {r.id for r in got} <= set(ids), label
+
+
+def drain(client: smpplib.client.Client, quiet: float = 0.5) -> list[Any]:
+    """Every deliver_sm that arrives until none has for ``quiet`` seconds, each acknowledged."""
+    out = []
+    while True:
+        client._socket.settimeout(quiet)
+        try:
+            pdu = client.read_pdu()
+        except socket.timeout:
+            return out
+        if pdu.command == "deliver_sm":
+            ack(client, pdu)
+            out.append(pdu)
+
+
+@pytest.mark.parametrize(("coding", "text", "octets"), [
+    (1, "IA5: @ {x} [y] ~ \\ | ^ $", None),                     # ASCII codes, not GSM's (@ is 0x40, GSM ¡)
+    (3, "Latin-1: ação às três, pé, já", None),
+    (0, "GSM: @£$¥ {x} [y] ~ \\ | ^ €", None),
+    (8, "UCS-2: ação 😀", None),
+    (3, "Olá", b"Ol\xe1"),
+])
+def test_text_codings_decode_right(esme: Callable[..., Any], server: Emulator, coding: int, text: str,
+                                   octets: bytes | None) -> None:
+    """profile data_coding.offered: 0, 1, 3 and 8, each decoded by its own table (SMPP 3.4 § 5.2.19)."""
+    client = esme()
+    resp = submit(client, octets if octets is not None else codec.encode_text(text, coding), data_coding=coding)
+    assert resp.status == 0
+    stored = server.core.store.db.execute("SELECT text FROM messages WHERE hash = ?",
+                                          (resp.message_id.decode(),)).fetchone()[0]
+    assert stored == text
+
+
+@pytest.mark.parametrize(("ton", "npi", "destination"), [
+    (2, 1, VALID[0]),          # Kannel's default: national, E.164
+    (0, 0, VALID[0]),          # unknown/unknown, national
+    (0, 1, "55" + VALID[0]),   # unknown TON, an international number
+    (1, 1, "55" + VALID[0]),
+])
+def test_destination_ton_npi_accepted(esme: Callable[..., Any], server: Emulator, ton: int, npi: int,
+                                      destination: str) -> None:
+    resp = submit(esme(), destination=destination, dest_addr_ton=ton, dest_addr_npi=npi)
+    assert resp.status == 0, (ton, npi, destination)
+    number = server.core.store.db.execute("SELECT number FROM messages WHERE hash = ?",
+                                          (resp.message_id.decode(),)).fetchone()[0]
+    assert number == VALID[0]
+
+
+@pytest.mark.parametrize(("version", "status"), [(0x34, 0), (0x50, 0), (0x33, ST.ESME_RBINDFAIL)])
+def test_interface_version_negotiation(esme: Callable[..., Any], version: int, status: int) -> None:
+    """profile interface_version: a later version is answered with sc_interface_version 0x34."""
+    client = esme(bind=False)
+    pdu = smpplib.smpp.make_pdu("bind_transceiver", client=client, system_id=MAIN["integration_user"],
+                                password=MAIN["password"], system_type=SYSTEM_TYPE)
+    pdu.interface_version = version
+    client.send_pdu(pdu)
+    resp = read(client, "bind_transceiver_resp")
+    assert resp.status == status
+    if status == 0:
+        assert resp.sc_interface_version == SMPP["interface_version"]["answered_with"]

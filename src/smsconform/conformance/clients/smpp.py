@@ -40,7 +40,11 @@ SOURCE_ADDR = "5511900000000"
 STATUS_NAMES: dict[int, str] = {value: name[len("SMPP_"):] for name, value in vars(C).items()
                                 if name.startswith("SMPP_ESME_") and isinstance(value, int)}
 BIND_COMMANDS = {"transmitter": "bind_transmitter", "receiver": "bind_receiver", "transceiver": "bind_transceiver"}
-CODINGS = {"gsm": C.SMPP_ENCODING_DEFAULT, "ucs2": C.SMPP_ENCODING_ISO10646}
+CODINGS = {"gsm": C.SMPP_ENCODING_DEFAULT, "ia5": C.SMPP_ENCODING_IA5, "latin1": C.SMPP_ENCODING_ISO88591,
+           "ucs2": C.SMPP_ENCODING_ISO10646}
+"""The SMPP 3.4 § 5.2.19 text codings the client writes, by name."""
+OCTET_CODECS = {"ia5": "ascii", "latin1": "latin-1"}
+"""One character per octet: IA5 is T.50's international reference version (ASCII), Latin 1 ISO-8859-1."""
 GSM_BASIC = smpplib.gsm.GSM_CHARACTER_TABLE[:128]
 GSM_EXTENSION = {i: ch for i, ch in enumerate(smpplib.gsm.GSM_CHARACTER_TABLE[128:]) if ch != "`"}
 RECEIPT = re.compile(
@@ -75,12 +79,16 @@ def decode_text(data: bytes, coding: int) -> str:
         return data.decode("utf-16-be", "replace")
     if coding == C.SMPP_ENCODING_DEFAULT:
         return gsm_decode(data)
+    if coding == C.SMPP_ENCODING_IA5:
+        return data.decode("ascii", "replace")
     return data.decode("latin-1")
 
 
 def encode_text(text: str, coding: str) -> bytes:
     if coding == "ucs2":
         return text.encode("utf-16-be")
+    if coding in OCTET_CODECS:
+        return text.encode(OCTET_CODECS[coding])
     return smpplib.gsm.gsm_encode(text)
 
 
@@ -278,17 +286,20 @@ class SmppSession:
 
     def submit(self, destination_addr: str, short_message: str = TEST_TEXT, *, coding: str = "auto",
                long: str = "udh", registered_delivery: int = 1, international: bool = False,
-               data_coding: int | None = None, **extra: Any) -> Submitted:
+               data_coding: int | None = None, part_registered_delivery: list[int] | None = None,
+               **extra: Any) -> Submitted:
         """Submit one message, split as SMPP needs: one submit_sm when it fits, else UDH parts (``udh``),
         sar_* TLV parts (``sar``), or one submit_sm with message_payload (``payload``).
 
         ``destination_addr`` is the national number (DDD first); ``international`` sends it as TON 1 with
         the country code, else TON 0 (both are the profile's destination formats).
+        ``part_registered_delivery`` gives each part its own registered_delivery, as real ESMEs do
+        (Kannel asks on part 1 only: ``[0x11, 0]``).
         """
         if coding == "auto":
             coding = "gsm" if fits_gsm(short_message) else "ucs2"
         encoded = encode_text(short_message, coding)
-        single = 160 if coding == "gsm" else 140
+        single = 160 if coding == "gsm" else 140  # septets for GSM, octets for the others
         part_size = 153 if coding == "gsm" else 134
         dest = destination_addr
         ton = 0
@@ -319,6 +330,11 @@ class SmppSession:
                               sar_segment_seqnum=n, **base) for n, chunk in enumerate(chunks, start=1)]
         else:
             raise ValueError(f"long={long!r}: udh, sar or payload")
+        if part_registered_delivery is not None:
+            if len(part_registered_delivery) != len(pdus):
+                raise ValueError(f"{len(pdus)} parts, {len(part_registered_delivery)} registered_delivery values")
+            for pdu, wanted in zip(pdus, part_registered_delivery):
+                pdu.registered_delivery = wanted
         for pdu in pdus:
             answer = self.request(pdu, "submit_sm")
             out.parts.append(status_result(int(answer.status)))

@@ -191,7 +191,8 @@ class Control:
         msgs = self.core.messages(" AND ".join(where), params, int(q.get("limit", 1000)))
         return [{"id": m.id, "hash": m.hash, "dialect": m.dialect, "number": m.number, "state": m.state,
                  "history": [{"state": s, "at": _iso(t)} for s, t in m.states()], "parts": m.parts,
-                 "cost": m.cost, "kind": m.kind, "outcome": m.outcome, "external_id": m.external_id}
+                 "cost": m.cost, "kind": m.kind, "outcome": m.outcome, "external_id": m.external_id,
+                 "text": m.text}
                 for m in msgs]
 
     def maintenance(self, request: Request, body: dict[str, Any]) -> Any:

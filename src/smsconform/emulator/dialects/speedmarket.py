@@ -135,7 +135,7 @@ class Speedmarket:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.codes = CodeBook(core.contracts.catalog, NAME)
-        self.inbox = Inbox(core)
+        self.inbox = Inbox(core, NAME)
         self.methods: dict[str, Callable[[Principal, dict[str, Any], Any], dict[str, Any] | Response]] = {
             "send-single": self.send_single, "send-multiple": self.send_multiple, "mt_id": self.mt_id,
             "mt_date": self.mt_date, "mo_new": self.mo_new, "mo": self.mo, "balance": self.balance,

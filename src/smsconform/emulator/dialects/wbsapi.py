@@ -301,10 +301,9 @@ class Wbsapi(AsmxService):
         today = local(self.core.now()).replace(hour=0, minute=0, second=0, microsecond=0)
         start = today.timestamp() if start is None else start
         end = (today + timedelta(days=1)).timestamp() - 0.001 if end is None else end
-        found = [mo for mo in Inbox(self.core).between(who.client_id, start, end) if again or not mo.fetched]
-        if found:
-            with self.core.store.transaction() as db:
-                db.executemany("UPDATE mo SET fetched = 1 WHERE id = ?", [(mo.id,) for mo in found])
+        inbox = Inbox(self.core, "mensagem")  # the 003 provider's inbox, not speedmarket's
+        found = [mo for mo in inbox.between(who.client_id, start, end) if again or not mo.fetched]
+        inbox.mark_read(found)
         ok = self._code("inBox", "ok")[0]
         lines = []
         for mo in found:

@@ -29,8 +29,8 @@ take their defaults, so ``decode(encode(p)) == p`` for every PDU this module bui
 ``pdu["field"]``, ``pdu.tlv_int(Tag.MESSAGE_STATE)``, ``pdu.tlv_str(Tag.RECEIPTED_MESSAGE_ID)``.
 
 Texts: ``encode_text`` / ``decode_text`` for data_coding 0 (GSM 03.38 default alphabet with its extension
-table, one septet per octet, unpacked as SMPP carries it) and 8 (UCS-2, big-endian; characters beyond the
-BMP as UTF-16 surrogate pairs); ``choose_coding(text)``; ``split_text`` / ``join_segments`` for UDH
+table, one septet per octet, unpacked as SMPP carries it), 1 (IA5, ASCII), 3 (Latin-1) and 8 (UCS-2,
+big-endian; characters beyond the BMP as UTF-16 surrogate pairs); ``choose_coding(text)``; ``split_text`` / ``join_segments`` for UDH
 concatenation (IEI 0x00, 8-bit reference; ``parse_udh`` also reads IEI 0x08), ``sar_concat`` for the
 sar_* TLV variant, and :class:`Reassembler` for parts arriving interleaved.
 Delivery receipts: :class:`DeliveryReceipt`, ``format_receipt`` and ``parse_receipt`` for the
@@ -46,10 +46,10 @@ import re
 import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Iterable, Union
+from typing import Callable, Iterable, Union
 
 __all__ = [
-    "DATA_CODING_GSM", "DATA_CODING_UCS2", "ESM_DELIVERY_RECEIPT", "ESM_UDHI", "GSM_ALPHABET", "MAX_PDU_LENGTH",
+    "DATA_CODING_GSM", "DATA_CODING_IA5", "DATA_CODING_LATIN1", "DATA_CODING_UCS2", "TEXT_CODINGS", "ESM_DELIVERY_RECEIPT", "ESM_UDHI", "GSM_ALPHABET", "MAX_PDU_LENGTH",
     "RECEIPT_SAFE", "SMPP_VERSION_34",
     "CodingError", "CommandId", "Concat", "DeliveryReceipt", "FrameReader", "Pdu", "PduError",
     "Reassembler", "ReceiptError", "Status", "Tag", "choose_coding", "decode", "decode_text", "encode",
@@ -71,6 +71,8 @@ ESM_UDHI = 0x40
 ESM_DELIVERY_RECEIPT = 0x04
 """esm_class message type of a deliver_sm that carries an SMSC delivery receipt."""
 DATA_CODING_GSM = 0
+DATA_CODING_IA5 = 1
+DATA_CODING_LATIN1 = 3
 DATA_CODING_UCS2 = 8
 MAX_SHORT_MESSAGE = 254
 
@@ -653,20 +655,46 @@ def choose_coding(text: str) -> int:
     return DATA_CODING_GSM if all(ch in GSM_ALPHABET for ch in text) else DATA_CODING_UCS2
 
 
+def _octet_codec(name: str) -> tuple[Callable[[str], bytes], Callable[[bytes], str]]:
+    """An 8-bit character set of SMPP 3.4 § 5.2.19, one character per octet."""
+    def encode(text: str) -> bytes:
+        try:
+            return text.encode(name)
+        except UnicodeEncodeError as exc:
+            raise CodingError(f"{text[exc.start]!r} is not in {name}") from None
+
+    def decode(data: bytes) -> str:
+        try:
+            return bytes(data).decode(name)
+        except UnicodeDecodeError as exc:
+            raise CodingError(f"octet 0x{data[exc.start]:02X} is not {name}") from None
+
+    return encode, decode
+
+
+_TEXT_CODECS: dict[int, tuple[Callable[[str], bytes], Callable[[bytes], str]]] = {
+    DATA_CODING_GSM: (gsm_encode, gsm_decode),
+    DATA_CODING_IA5: _octet_codec("ascii"),      # IA5 (CCITT T.50), the international reference version: ASCII
+    DATA_CODING_LATIN1: _octet_codec("latin-1"),  # ISO-8859-1: every octet is a character
+    DATA_CODING_UCS2: (ucs2_encode, ucs2_decode),
+}
+TEXT_CODINGS = frozenset(_TEXT_CODECS)
+"""The data_coding values this codec reads and writes as text (SMPP 3.4 § 5.2.19: 0, 1, 3, 8)."""
+
+
 def encode_text(text: str, data_coding: int) -> bytes:
-    if data_coding == DATA_CODING_GSM:
-        return gsm_encode(text)
-    if data_coding == DATA_CODING_UCS2:
-        return ucs2_encode(text)
-    raise CodingError(f"data_coding {data_coding} is not offered (0 GSM 03.38, 8 UCS-2)")
+    try:
+        return _TEXT_CODECS[data_coding][0](text)
+    except KeyError:
+        raise CodingError(f"data_coding {data_coding} is not a text coding of this codec (0, 1, 3, 8)") from None
 
 
 def decode_text(data: bytes, data_coding: int) -> str:
-    if data_coding == DATA_CODING_GSM:
-        return gsm_decode(data)
-    if data_coding == DATA_CODING_UCS2:
-        return ucs2_decode(data)
-    raise CodingError(f"data_coding {data_coding} is not offered (0 GSM 03.38, 8 UCS-2)")
+    try:
+        decode = _TEXT_CODECS[data_coding][1]
+    except KeyError:
+        raise CodingError(f"data_coding {data_coding} is not a text coding of this codec (0, 1, 3, 8)") from None
+    return decode(data)
 
 
 # --- UDH concatenation -----------------------------------------------------------------------------
@@ -680,10 +708,10 @@ class Concat:
     index: int
 
 
-_SINGLE_CAPACITY = {DATA_CODING_GSM: 160, DATA_CODING_UCS2: 140}
-_PART_CAPACITY = {DATA_CODING_GSM: 153, DATA_CODING_UCS2: 134}
+_SINGLE_CAPACITY = {DATA_CODING_GSM: 160, DATA_CODING_IA5: 140, DATA_CODING_LATIN1: 140, DATA_CODING_UCS2: 140}
+_PART_CAPACITY = {DATA_CODING_GSM: 153, DATA_CODING_IA5: 134, DATA_CODING_LATIN1: 134, DATA_CODING_UCS2: 134}
 """Per part, in the units short_message carries for the coding: septets for GSM (160 without a header;
-153 when the 6-octet UDH takes 7 septets), octets for UCS-2 (140; 134 after the UDH)."""
+153 when the 6-octet UDH takes 7 septets), octets for the 8-bit sets and UCS-2 (140; 134 after the UDH)."""
 
 
 def split_text(text: str, data_coding: int, reference: int) -> list[bytes]:
@@ -770,19 +798,25 @@ class Reassembler:
     """
 
     def __init__(self, max_pending: int = 1024) -> None:
-        self._pending: dict[tuple[object, int, int], dict[int, bytes]] = {}
+        self._pending: dict[tuple[object, int, int], dict[int, tuple[bytes, object]]] = {}
         self._max = max_pending
 
     def add(self, key: object, concat: Concat, body: bytes) -> bytes | None:
         """Record a part; return the whole user data when this part completes its message."""
+        parts = self.add_part(key, concat, body)
+        return None if parts is None else b"".join(body for body, _ in parts)
+
+    def add_part(self, key: object, concat: Concat, body: bytes, tag: object = None) -> list[tuple[bytes, object]] | None:
+        """Record a part with a ``tag`` of the caller's (what each part asked for, the id it was answered
+        with); when this part completes its message, every part's (body, tag) in part order."""
         if not 1 <= concat.index <= concat.total:
             raise CodingError(f"part {concat.index} of {concat.total}")
         slot = (key, concat.reference, concat.total)
         parts = self._pending.setdefault(slot, {})
-        parts[concat.index] = body
+        parts[concat.index] = (body, tag)
         if len(parts) == concat.total:
             del self._pending[slot]
-            return b"".join(parts[i] for i in range(1, concat.total + 1))
+            return [parts[i] for i in range(1, concat.total + 1)]
         while len(self._pending) > self._max:
             del self._pending[next(iter(self._pending))]
         return None

@@ -24,7 +24,9 @@ Why it is built this way:
 - Long messages are reassembled before the core sees them (UDH IEI 0x00/0x08, sar_* TLVs, or a single
   message_payload), so the core counts and bills the parts as carriers do, once per message. Each part
   but the last is answered with an id of its own; the last part's id is the message's MD5 protocol, the
-  id its receipts carry and the HTTP and SOAP dialects know.
+  id the HTTP and SOAP dialects know. registered_delivery is a field of each submit_sm, so every part
+  that asked gets its own receipts, carrying the id that part was answered with (``smpp_parts``): an
+  ESME that asks on part 1 only and keeps part 1's id (Kannel) gets its report.
 - Throttling is per bind, on wall time (a token bucket of ``max_rate`` per second): rate limits protect a
   real service from real load, which the virtual clock does not measure.
 - Several requests may be outstanding in both directions: requests are answered as they are read, and up
@@ -33,6 +35,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import itertools
 import logging
@@ -63,6 +66,8 @@ MAX_RATE_ENV = "SMSCONFORM_SMPP_MAX_RATE"
 DEFAULT_WINDOW = 10
 RESPONSE_TIMEOUT = 30.0
 """Seconds a deliver_sm may wait for its response before it is taken back and offered again."""
+UNBIND_WAIT = 1.0
+"""Seconds a stopping server waits for the ESMEs' unbind_resp before it closes their connections."""
 RETRY_SECONDS = (1, 2, 5, 10, 30, 60)
 """Back-off after an ESME answers a deliver_sm with an error status (its application could not take it)."""
 PASSWORD_OCTETS = 8
@@ -78,7 +83,11 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS smpp_messages (
     message_id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL, registered_delivery INTEGER NOT NULL,
     source_addr TEXT NOT NULL, source_ton INTEGER NOT NULL, source_npi INTEGER NOT NULL,
-    dest_addr TEXT NOT NULL, dest_ton INTEGER NOT NULL, dest_npi INTEGER NOT NULL);
+    dest_addr TEXT NOT NULL, dest_ton INTEGER NOT NULL, dest_npi INTEGER NOT NULL,
+    parts INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS smpp_parts (
+    message_id INTEGER NOT NULL, receipt_id TEXT NOT NULL, registered_delivery INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS smpp_parts_message ON smpp_parts (message_id);
 CREATE TABLE IF NOT EXISTS smpp_outbox (
     id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL, kind TEXT NOT NULL, message_id INTEGER,
     pdu BLOB NOT NULL, created_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, retry_at REAL);
@@ -109,9 +118,43 @@ class Dlr:
 
 @dataclass(frozen=True)
 class Address:
+    """A destination format: its TON, the NPIs it may come with, and the number's pattern (whose group
+    ``national`` is the DDD and number the core takes, when the address carries more)."""
+
     ton: int
-    npi: int
+    npis: frozenset[int]
     pattern: re.Pattern[str]
+
+    def national(self, addr: str) -> str | None:
+        found = self.pattern.match(addr)
+        if found is None:
+            return None
+        return found.group("national") if "national" in self.pattern.groupindex else addr
+
+
+@dataclass(frozen=True)
+class Timers:
+    """contracts/smpp/profile.yaml link_timers, connections and bind_failures."""
+
+    read_deadline: float = 10.0
+    idle: float = 60.0
+    enquire_link_answer: float = 10.0
+    max_connections: int = 200
+    free_failures: int = 5
+    first_delay: float = 0.25
+    max_delay: float = 2.0
+    failure_window: float = 60.0
+
+    @classmethod
+    def from_profile(cls, raw: dict[str, Any]) -> "Timers":
+        link, conns, fails = raw.get("link_timers", {}), raw.get("connections", {}), raw.get("bind_failures", {})
+        d = cls()
+        return cls(float(link.get("read_deadline_seconds", d.read_deadline)), float(link.get("idle_seconds", d.idle)),
+                   float(link.get("enquire_link_answer_seconds", d.enquire_link_answer)),
+                   int(conns.get("max_open", d.max_connections)), int(fails.get("free", d.free_failures)),
+                   float(fails.get("first_delay_seconds", d.first_delay)),
+                   float(fails.get("max_delay_seconds", d.max_delay)),
+                   float(fails.get("window_seconds", d.failure_window)))
 
 
 class Profile:
@@ -120,17 +163,23 @@ class Profile:
     def __init__(self, core: Core) -> None:
         raw = core.contracts.smpp
         catalog = core.contracts.catalog
-        version = raw["version"]
-        self.interface_version = int(version["interface_version"])
-        self.accepted_versions = frozenset(int(v) for v in version.get("accepted_interface_versions",
-                                                                         [self.interface_version]))
+        version = raw.get("interface_version") or {}
+        self.interface_version = int(version.get("answered_with", raw["version"]["interface_version"]))
+        self.minimum_version = int(version.get("accepted_from", self.interface_version))
+        self.version_refusal = _status(version.get("below", "ESME_RBINDFAIL"))
         self.system_type = str(raw["system_type"]["value"])
         self.system_type_exact = raw["system_type"].get("match", "exact") == "exact"
         self.system_type_refusal = _status(raw["system_type"].get("refused_with", "ESME_RINVSYSTYP"))
         dest = raw["destination_address"]
-        self.destinations = tuple(Address(int(f["ton"]), int(f["npi"]), re.compile(f["pattern"]))
-                                  for f in dest["formats"])
+        self.destinations = tuple(
+            Address(int(f["ton"]), frozenset(int(n) for n in (f["npi"] if isinstance(f["npi"], list) else [f["npi"]])),
+                    re.compile(f["pattern"]))
+            for f in dest["formats"])
         self.destination_refusal = _status(dest.get("refused_with", "ESME_RINVDSTADR"))
+        self.ton_refusal = _status(dest.get("ton_refused_with", "ESME_RINVDSTTON"))
+        self.npi_refusal = _status(dest.get("npi_refused_with", "ESME_RINVDSTNPI"))
+        self.counted_failures = frozenset(_status(n) for n in raw.get("bind_failures", {}).get(
+            "counted", ["ESME_RINVPASWD", "ESME_RINVSYSID"]))
         coding = raw["data_coding"]
         self.codings = frozenset(int(c["value"]) for c in coding["offered"])
         self.coding_refusal = _status(str(coding.get("other_values", "ESME_RSUBMITFAIL")).split()[-1])
@@ -196,6 +245,8 @@ class Session:
     bound: str | None = None
     who: Principal | None = None
     closing: bool = False
+    peer: str = ""
+    enquiring: bool = False
     frames: p.FrameReader = field(default_factory=p.FrameReader)
     reassembler: p.Reassembler = field(default_factory=p.Reassembler)
     inflight: dict[int, tuple[int, float]] = field(default_factory=dict)  # seq -> (outbox id, sent at)
@@ -243,7 +294,7 @@ class SmppServer:
     """``await start()`` listens (port 0 picks a free one, then ``.port`` tells it); ``await stop()``."""
 
     def __init__(self, core: Core, host: str = "127.0.0.1", port: int = 9500, *,
-                 max_rate: float | None = None, window: int = DEFAULT_WINDOW) -> None:
+                 max_rate: float | None = None, window: int = DEFAULT_WINDOW, timers: Timers | None = None) -> None:
         self.core = core
         self.host = host
         self.port = port
@@ -252,12 +303,15 @@ class SmppServer:
         self.max_rate = float(max_rate)
         self.window = max(1, int(window))
         self.profile = Profile(core)
+        self.timers = timers or Timers.from_profile(core.contracts.smpp)
         self.sessions: set[Session] = set()
+        self._failures: dict[str, collections.deque[float]] = {}
         self._ids = itertools.count(1)
         self._parts = itertools.count(1)
         self._inflight: set[int] = set()
         self._server: asyncio.base_events.Server | None = None
         self._pump_task: asyncio.Task[None] | None = None
+        self._stopped = False
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -269,12 +323,14 @@ class SmppServer:
             CommandId.UNBIND_RESP: self._unbind_resp, CommandId.ENQUIRE_LINK_RESP: lambda s, q: None,
         }
         self.core.store.db.executescript(SCHEMA)
+        _add_parts_column(self.core.store.db)
         core.renderers[DIALECT] = self._render_receipt
         core.renderers[f"{DIALECT}:mo"] = self._render_mo
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._stopped = False
         self._loop_thread = threading.get_ident()
         self._wake = asyncio.Event()
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
@@ -282,29 +338,46 @@ class SmppServer:
         self._pump_task = asyncio.create_task(self._pump())
         self._wake.set()  # receipts stored before a restart wait for a bind
 
-    async def stop(self) -> None:
+    async def stop(self, unbind_wait: float = UNBIND_WAIT) -> None:
+        """Stop listening; unbind every bound session (the SMSC ends the session, SMPP 3.4 § 4.2), give
+        their ESMEs ``unbind_wait`` seconds to answer, then close whatever is left."""
+        self._stopped = True
         if self._server is not None:
             self._server.close()
+        bound = [s for s in self.sessions if s.bound is not None and not s.closing]
+        for session in bound:
+            session.send(p.make(CommandId.UNBIND, session.next_sequence()))
+        deadline = time.monotonic() + (unbind_wait if bound else 0.0)
+        while any(s in self.sessions for s in bound) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
         for session in list(self.sessions):
             session.closing = True
             session.writer.close()
         if self._pump_task is not None:
-            self._pump_task.cancel()
+            # the pump ends on _stopped: Python 3.11's wait_for can swallow a cancel that races the
+            # wake-up the closed sessions cause, which left stop() waiting for ever
+            if self._wake is not None:
+                self._wake.set()
             try:
-                await self._pump_task
-            except (asyncio.CancelledError, Exception):
-                pass
+                await asyncio.wait_for(asyncio.shield(self._pump_task), 2.0)
+            except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                self._pump_task.cancel()
         if self._server is not None:
             await self._server.wait_closed()
         self._loop = None
 
     # -- a connection ---------------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = Session(next(self._ids), writer, self.max_rate)
+        if len(self.sessions) >= self.timers.max_connections:  # profile connections.max_open
+            log.warning("SMPP connection refused: %d connections open", len(self.sessions))
+            writer.close()
+            return
+        peer = writer.get_extra_info("peername")
+        session = Session(next(self._ids), writer, self.max_rate, peer=str(peer[0]) if peer else "")
         self.sessions.add(session)
         try:
             while not session.closing:
-                data = await reader.read(65536)
+                data = await self._read(session, reader)
                 if not data:
                     break
                 try:
@@ -319,6 +392,33 @@ class SmppServer:
             pass
         finally:
             await self._drop(session)
+
+    async def _read(self, session: Session, reader: asyncio.StreamReader) -> bytes:
+        """The next octets, under the profile's link_timers: a PDU begun must be finished within the read
+        deadline; a silent bound session gets an enquire_link, and is closed when that goes unanswered;
+        an unbound one is closed when idle. b"" means: close."""
+        timers = self.timers
+        while True:
+            if session.frames.pending:
+                timeout = timers.read_deadline
+            elif session.enquiring:
+                timeout = timers.enquire_link_answer
+            else:
+                timeout = timers.idle
+            try:
+                data = await asyncio.wait_for(reader.read(65536), timeout)
+            except asyncio.TimeoutError:
+                if session.frames.pending or session.enquiring or session.bound is None:
+                    log.info("SMPP session %d closed: %s", session.id, "a PDU left unfinished"
+                             if session.frames.pending else "no answer to enquire_link" if session.enquiring
+                             else "never bound")
+                    return b""
+                session.enquiring = True
+                session.send(p.make(CommandId.ENQUIRE_LINK, session.next_sequence()))
+                await session.writer.drain()
+                continue
+            session.enquiring = False  # any PDU shows the link alive
+            return data
 
     async def _drop(self, session: Session) -> None:
         """A connection ends (unbind, a drop, a stop): its receipts in flight go back to the outbox."""
@@ -374,7 +474,11 @@ class SmppServer:
     def _bind(self, session: Session, pdu: Pdu) -> None:
         refusal = self._check_bind(session, pdu)
         if refusal is not None:
-            session.send(pdu.response(refusal))
+            delay = self._failure_delay(session.peer) if refusal in self.profile.counted_failures else 0.0
+            if delay > 0 and self._loop is not None:  # answers may come out of order (matched by sequence)
+                self._loop.call_later(delay, session.send, pdu.response(refusal))
+            else:
+                session.send(pdu.response(refusal))
             return
         session.bound = BIND_KINDS[CommandId(pdu.command_id)]
         session.send(pdu.response(system_id=SMSC_SYSTEM_ID,
@@ -388,8 +492,8 @@ class SmppServer:
         status = self.profile.status
         if session.bound is not None:
             return status("bind", "already_bound", "ESME_RALYBND")
-        if pdu["interface_version"] not in self.profile.accepted_versions:
-            return status("bind", "interface_version", "ESME_RBINDFAIL")
+        if int(pdu["interface_version"]) < self.profile.minimum_version:  # later ones are answered 0x34
+            return self.profile.version_refusal
         system_type = str(pdu["system_type"])
         expected = self.profile.system_type
         if (system_type != expected if self.profile.system_type_exact else system_type.lower() != expected.lower()):
@@ -411,6 +515,23 @@ class SmppServer:
         session.who = who
         return None
 
+    def _failure_delay(self, peer: str) -> float:
+        """Count a failed bind from ``peer`` (profile bind_failures) and return how long its answer waits:
+        nothing for the first ``free`` in the window, then a delay doubling up to ``max_delay``."""
+        timers = self.timers
+        now = time.monotonic()
+        recent = self._failures.setdefault(peer, collections.deque())
+        while recent and recent[0] < now - timers.failure_window:
+            recent.popleft()
+        recent.append(now)
+        if len(self._failures) > 10_000:  # forget the quietest sources first
+            for key in [k for k, v in self._failures.items() if not v or v[-1] < now - timers.failure_window]:
+                del self._failures[key]
+        beyond = len(recent) - timers.free_failures
+        if beyond <= 0:
+            return 0.0
+        return min(timers.max_delay, timers.first_delay * 2 ** min(beyond - 1, 30))
+
     def _enquire_link(self, session: Session, pdu: Pdu) -> None:
         session.send(pdu.response())
 
@@ -431,12 +552,12 @@ class SmppServer:
         if not pdus:
             return
         try:
-            answers: list[Pdu | tuple[Pdu, Submission]] = [self._prepare(session, q) for q in pdus]
+            answers: list[Pdu | tuple[Pdu, Whole]] = [self._prepare(session, q) for q in pdus]
             pending = [(i, a) for i, a in enumerate(answers) if isinstance(a, tuple)]
             if pending:
-                results = self._submit_items(session, [item for _, (_, item) in pending])
-                rows = []
-                for (i, (pdu, _)), result in zip(pending, results):
+                results = self._submit_items(session, [whole.submission for _, (_, whole) in pending])
+                rows, parts = [], []
+                for (i, (pdu, whole)), result in zip(pending, results):
                     if isinstance(result, Refused):
                         answers[i] = pdu.response(self.profile.status("submit_sm", result.reason))
                     else:
@@ -444,10 +565,14 @@ class SmppServer:
                         rows.append((result.id, session.who.client_id, int(pdu["registered_delivery"]),  # type: ignore[union-attr]
                                      str(pdu["source_addr"]), int(pdu["source_addr_ton"]),
                                      int(pdu["source_addr_npi"]), str(pdu["destination_addr"]),
-                                     int(pdu["dest_addr_ton"]), int(pdu["dest_addr_npi"])))
+                                     int(pdu["dest_addr_ton"]), int(pdu["dest_addr_npi"]), len(whole.parts)))
+                        parts.extend((result.id, part_id, wanted) for part_id, wanted in whole.parts)
                 if rows:
                     with self.core.store.transaction() as db:
-                        db.executemany("INSERT OR REPLACE INTO smpp_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                        db.executemany("INSERT OR REPLACE INTO smpp_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                       rows)
+                        if parts:
+                            db.executemany("INSERT INTO smpp_parts VALUES (?, ?, ?)", parts)
         except Exception:  # never a dead connection for a failure of ours: a system error for each
             log.exception("SMPP submit_sm failed")
             retry = self.profile.status("submit_sm", "retry", "ESME_RSYSERR")
@@ -472,7 +597,7 @@ class SmppServer:
                 results.append(refusal)
         return results
 
-    def _prepare(self, session: Session, pdu: Pdu) -> Pdu | tuple[Pdu, Submission]:
+    def _prepare(self, session: Session, pdu: Pdu) -> Pdu | tuple[Pdu, Whole]:
         """A submit_sm's immediate answer (a refusal, or the id of a part that does not complete its
         message), or the whole message to submit."""
         status = self.profile.status
@@ -488,8 +613,13 @@ class SmppServer:
             return pdu.response(message_id=item)
         return pdu, item
 
-    def _accept(self, session: Session, pdu: Pdu) -> Submission | str:
-        """Validate and reassemble one submit_sm: the whole message, or the id answering a part."""
+    def _accept(self, session: Session, pdu: Pdu) -> Whole | str:
+        """Validate and reassemble one submit_sm: the whole message, or the id answering a part.
+
+        Every part is answered with an id of its own and remembers its registered_delivery (SMPP 3.4
+        § 5.2.17 is per submit_sm): the part that completes the message gets the message's protocol,
+        the others' ids and requests come back in ``Whole.parts``, so each gets the receipts it asked
+        for (Kannel asks on part 1 only and keeps part 1's id; smpplib asks on every part)."""
         profile = self.profile
         coding = int(pdu["data_coding"])
         if coding not in profile.codings:
@@ -504,12 +634,15 @@ class SmppServer:
                 concat, body = p.parse_udh(data)
             else:
                 concat, body = p.sar_concat(pdu), data
+            others: list[tuple[str, int]] = []
             if concat is not None and concat.total > 1:
                 key = (pdu["source_addr"], pdu["destination_addr"], coding)
-                whole = session.reassembler.add(key, concat, body)
-                if whole is None:
-                    return hashlib.md5(f"{self.core.secret}:smpp-part:{next(self._parts)}".encode()).hexdigest()
-                body = whole
+                part_id = hashlib.md5(f"{self.core.secret}:smpp-part:{next(self._parts)}".encode()).hexdigest()
+                parts = session.reassembler.add_part(key, concat, body, (part_id, int(pdu["registered_delivery"])))
+                if parts is None:
+                    return part_id
+                body = b"".join(part for part, _ in parts)
+                others = [tag for _, tag in parts if tag[0] != part_id and tag[1]]  # type: ignore[index,misc]
             text = p.decode_text(body, coding)
         except p.CodingError as err:
             raise SubmitRefused(profile.undecodable, str(err)) from None
@@ -518,14 +651,23 @@ class SmppServer:
         if len(text) > profile.max_chars:
             raise SubmitRefused(profile.status("submit_sm", "too_many_chars", "ESME_RINVMSGLEN"))
         schedule_at = _schedule(str(pdu["schedule_delivery_time"]), self.core.now())
-        return Submission(number, text, kind="long", type=0, schedule_at=schedule_at)
+        return Whole(Submission(number, text, kind="long", type=0, schedule_at=schedule_at), others)
 
     def _destination(self, pdu: Pdu) -> str:
-        """The national number (DDD first) of a destination in one of the profile's formats."""
+        """The national number (DDD first) of a destination in one of the profile's formats: a TON no
+        format has is ESME_RINVDSTTON, an NPI the TON does not take ESME_RINVDSTNPI, a number that fits
+        no format of its TON and NPI ESME_RINVDSTADR."""
         ton, npi, addr = int(pdu["dest_addr_ton"]), int(pdu["dest_addr_npi"]), str(pdu["destination_addr"])
-        for fmt in self.profile.destinations:
-            if fmt.ton == ton and fmt.npi == npi and fmt.pattern.match(addr):
-                return addr[2:] if ton == 1 and addr.startswith("55") else addr
+        formats = [f for f in self.profile.destinations if f.ton == ton]
+        if not formats:
+            raise SubmitRefused(self.profile.ton_refusal, f"dest_addr_ton {ton}")
+        formats = [f for f in formats if npi in f.npis]
+        if not formats:
+            raise SubmitRefused(self.profile.npi_refusal, f"dest_addr_npi {npi} with TON {ton}")
+        for fmt in formats:
+            national = fmt.national(addr)
+            if national is not None:
+                return national
         raise SubmitRefused(self.profile.destination_refusal, f"destination {ton}/{npi}/{addr}")
 
     # -- receipts and MO: rendering (called by the core, in its transaction) --------------------------
@@ -533,25 +675,24 @@ class SmppServer:
         row = core.store.db.execute("SELECT * FROM smpp_messages WHERE message_id = ?", (msg.id,)).fetchone()
         if row is None:
             return []
-        wanted = row["registered_delivery"]
         dlr = self.profile.dlr(state)
-        if dlr is None or not wanted & 0x13:
+        if dlr is None:
             return []
         final = dlr.final and msg.next_at is None
-        if final:
-            mode = wanted & 0x03
-            if not (mode == 1 or (mode == 2 and not dlr.success)):
-                return []
-        elif not wanted & 0x10:
-            return []
-        receipt = p.DeliveryReceipt(
-            id=msg.hash, sub=1, dlvrd=1 if state == m.DELIVERED else 0,
-            submit_date=local(msg.created_at).replace(tzinfo=None), done_date=local(at).replace(tzinfo=None),
-            stat=dlr.stat, err=dlr.code, text=msg.text)
-        pdu = p.receipt_pdu(0, receipt, message_state=dlr.message_state, source_addr=row["dest_addr"],
-                            destination_addr=row["source_addr"], source_ton=row["dest_ton"],
-                            source_npi=row["dest_npi"], dest_ton=row["source_ton"], dest_npi=row["source_npi"])
-        self._store(core, msg.client_id, "receipt", msg.id, pdu, at)
+        wants = [(msg.hash, row["registered_delivery"])]
+        if row["parts"]:  # the other parts of a long message that asked for receipts, each with its own id
+            wants += [(r[0], r[1]) for r in core.store.db.execute(
+                "SELECT receipt_id, registered_delivery FROM smpp_parts WHERE message_id = ?", (msg.id,))]
+        for receipt_id, wanted in wants:
+            if _receipt_wanted(wanted, dlr, final):
+                receipt = p.DeliveryReceipt(
+                    id=receipt_id, sub=1, dlvrd=1 if state == m.DELIVERED else 0,
+                    submit_date=local(msg.created_at).replace(tzinfo=None), done_date=local(at).replace(tzinfo=None),
+                    stat=dlr.stat, err=dlr.code, text=msg.text)
+                pdu = p.receipt_pdu(0, receipt, message_state=dlr.message_state, source_addr=row["dest_addr"],
+                                    destination_addr=row["source_addr"], source_ton=row["dest_ton"],
+                                    source_npi=row["dest_npi"], dest_ton=row["source_ton"], dest_npi=row["source_npi"])
+                self._store(core, msg.client_id, "receipt", msg.id, pdu, at)
         return []
 
     def _render_mo(self, core: Core, mo: dict[str, Any], state: str, at: float) -> list[Any]:
@@ -564,7 +705,7 @@ class SmppServer:
             row = core.store.db.execute("SELECT * FROM smpp_messages WHERE message_id = ?",
                                         (original.id,)).fetchone()
         number = str(mo["number"])
-        if row is not None and row["dest_ton"] != 1:
+        if row is not None and row["dest_addr"] == number:  # the ESME wrote the national form
             source, source_ton, source_npi = number, row["dest_ton"], row["dest_npi"]
         else:
             source, source_ton, source_npi = "55" + number, 1, 1
@@ -603,7 +744,7 @@ class SmppServer:
     # -- receipts and MO: delivery --------------------------------------------------------------------
     async def _pump(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._stopped:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
             except asyncio.TimeoutError:
@@ -679,6 +820,33 @@ class SmppServer:
 
 # -- helpers ----------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Whole:
+    """A message whose last missing part has arrived: what goes to the core, and the other parts that
+    asked for receipts (their ids and registered_delivery)."""
+
+    submission: Submission
+    parts: list[tuple[str, int]]
+
+
+def _receipt_wanted(wanted: int, dlr: Dlr, final: bool) -> bool:
+    """registered_delivery (SMPP 3.4 § 5.2.17): bits 0-1 the final receipt (1 always, 2 on failure only),
+    bit 4 (0x10) the intermediate notifications too."""
+    if not wanted & 0x13:
+        return False
+    if final:
+        mode = wanted & 0x03
+        return mode == 1 or (mode == 2 and not dlr.success)
+    return bool(wanted & 0x10)
+
+
+def _add_parts_column(db: Any) -> None:
+    """A database written before long messages kept their parts' receipts lacks smpp_messages.parts."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(smpp_messages)")}
+    if "parts" not in columns:
+        db.execute("ALTER TABLE smpp_messages ADD COLUMN parts INTEGER NOT NULL DEFAULT 0")
+
+
 def _schedule(value: str, now: float) -> float | None:
     """schedule_delivery_time (SMPP 3.4 § 7.1.1, YYMMDDhhmmsstnnp) as epoch seconds: absolute with its
     quarter-hour offset, or relative ("R") to now. The codec has checked the shape."""
@@ -699,4 +867,4 @@ def _schedule(value: str, now: float) -> float | None:
         raise SubmitRefused(Status.ESME_RINVSCHED, f"schedule_delivery_time {value!r}") from None
 
 
-__all__ = ["SmppServer", "Profile", "Session"]
+__all__ = ["SmppServer", "Profile", "Session", "Timers"]
