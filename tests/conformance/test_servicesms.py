@@ -8,12 +8,16 @@ The service description, the answers' XML and the DataSet are test_schema_servic
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
+from smsconform.conformance.clients.base import NotExercised
 from smsconform.conformance.clients.servicesms import ServiceSmsClient
 from smsconform.conformance.judge import expect
+from smsconform.conformance.receiver import CallbackReceiver
+from smsconform.contracts import load_contracts
 
 
 @pytest.fixture
@@ -57,3 +61,33 @@ def test_the_balance_is_the_panels(servicesms: ServiceSmsClient, sms_clients: An
     soap, ashx = servicesms.balance(), painel.balance()
     expect(soap == ashx, "code:servicesms.GetBalance.<balance>", f"GetBalance says {soap}, api.ashx getbalance "
            f"{ashx}", basis="inferred", reason=SAME_SERVICE)
+
+
+@pytest.mark.dialect("servicesms")
+@pytest.mark.rules("code:servicesms.SendSMS.<campaign>")
+def test_a_soap_campaign_reports_through_the_data_callback(servicesms: ServiceSmsClient, sms_control: Any) -> None:
+    """SendSMS has no url_callback: its campaign reports through the account's painel data_callback, the
+    record of callbacks.yaml painel.data_callback (grammar painel#data_callback)."""
+    if sms_control is None:
+        raise NotExercised("registering the account's data_callback URL needs the target's control API")
+    grammar = load_contracts().grammar("painel")
+    with CallbackReceiver() as rx:
+        sms_control.register_callback("painel", "data_callback", rx.url("/t/servicesms"))
+        try:
+            number = servicesms.number()
+            campaign = servicesms.campaign([number])
+            records: list[str] = []
+            for _ in range(40):  # half a second at a time: no status of the lifecycle is skipped
+                sms_control.advance(0.5)
+                time.sleep(0.02)
+                records = [r.params().get("data_callback", "") for r in rx.received("/t/servicesms")]
+                if any(rec.startswith(f"{campaign};") for rec in records):
+                    break
+        finally:
+            sms_control.register_callback("painel", "data_callback", None)
+    mine = [rec for rec in records if rec.startswith(f"{campaign};")]
+    expect(bool(mine), "code:servicesms.SendSMS.<campaign>", f"campaign {campaign} sent by SendSMS sent no "
+           f"data_callback to the account's URL (got {records[:3]})", basis="inferred", reason=SAME_SERVICE)
+    for record in mine:
+        grammar.parse(record, start="data_callback")
+        assert record.split(";")[1] == number, f"data_callback of campaign {campaign}: {record!r}"
