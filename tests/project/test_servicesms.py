@@ -252,3 +252,16 @@ def test_the_journal_hides_the_password(http: httpx.Client, clients: dict[str, z
     entries = http.get("/_emulator/journal", params={"dialect": "servicesms"}).json()
     posted = [e for e in entries if e["method"] == "POST"]
     assert posted and all("demo123" not in e["body"] and ">demo<" not in e["body"] for e in posted)
+
+
+def test_zeep_through_the_in_process_mock() -> None:
+    """mock() routes requests (zeep's transport) to the same app: the served WSDL, a send, and the campaign's
+    DataSet answer as the server does."""
+    from smsconform.emulator import mock
+
+    with mock():
+        svc = zeep.Client("http://127.0.0.1:2738/painel/ServiceSms.asmx?WSDL").service
+        assert svc.GetBalance(**LOGIN).isdigit()
+        campaign = send(svc, VALID[0], VALID[1])
+        table, found = rows(svc.GetStatus(**LOGIN, Id=campaign))
+        assert table == "Table" and [r["mobile_number"] for r in found] == [VALID[0], VALID[1]]
