@@ -96,8 +96,7 @@ def registered(receiver: CallbackReceiver, sms_control: Any) -> Iterator[dict[tu
     """The main account's status callbacks point at this module's receiver, and are taken off after it."""
     paths: dict[tuple[str, str], str] = {}
     if sms_control is not None:
-        for dialect, kind in (("mensagem", "status"), ("mensagem", "dlr"), ("speedmarket", "status"),
-                              ("painel", "data_callback")):  # ServiceSms campaigns have no url_callback of their own
+        for dialect, kind in (("mensagem", "status"), ("mensagem", "dlr"), ("speedmarket", "status")):
             paths[(dialect, kind)] = f"/t/{dialect}/{kind}"
             sms_control.register_callback(dialect, kind, receiver.url(paths[(dialect, kind)]))
     yield paths
@@ -467,8 +466,9 @@ class PainelFlow(Flow):
 
 class ServiceSmsFlow(PainelFlow):
     """ServiceSms.asmx: painel's campaigns through SOAP, held and released by SetHoldSMS / SetReleaseSMS and
-    read by GetStatus. SendSMS takes neither a schedule nor a url_callback: campaigns go at once and report
-    through the account's painel data_callback."""
+    read by GetStatus. SendSMS takes neither a schedule nor a url_callback: campaigns go at once, and their
+    statuses are observed by GetStatus alone (the account-level data_callback they report through is
+    test_servicesms.py's: one URL per account, which a flow running beside it must not take over)."""
 
     status_operation, hold_operation = "GetStatus", "SetHoldSMS"
     schedules = False
