@@ -9,6 +9,7 @@
 // (namespace and Content-Type).
 "use strict";
 const soap = require("soap");
+const { soapCall } = require("./soap_call");
 
 const [baseUrl, identificacao, version] = process.argv.slice(2);
 const scenario = JSON.parse(require("fs").readFileSync(0, "utf8"));
@@ -18,16 +19,7 @@ async function main() {
   const client = await soap.createClientAsync(`${baseUrl}/wbsapi.asmx?WSDL`, { forceSoap12Headers: soap12 });
   const port = client.WBSAPI[soap12 ? "WBSAPISoap12" : "WBSAPISoap"];
   const envelopes = new Set();
-  const call = (name, args) => new Promise((resolve, reject) => {
-    port[name](args, (err, result) => {
-      if (err) return reject(err);
-      // What the client put on the wire: the envelope's namespace and the Content-Type it sent.
-      const ns = /<(\w+):Envelope[^>]*xmlns:\1="([^"]+)"/.exec(client.lastRequest || "");
-      const type = (client.lastRequestHeaders || {})["Content-Type"] || "";
-      envelopes.add(`${ns ? ns[2] : "?"} ${String(type).split(";")[0]}`);
-      resolve(result[`${name}Result`]);
-    });
-  });
+  const call = soapCall(client, port, envelopes);
   const first = (answer) => answer.split(";")[1];
   const out = {};
   out.sendUnique = await call("sendUnique", { Identificacao: identificacao, Telefone: scenario.unique.number,

@@ -12,7 +12,7 @@ from smsconform.contracts import Code, load_contracts
 from smsconform.conformance.codes import STATUS_TABLES, assert_answers, code_params
 from smsconform.conformance.triggers import plan_for
 
-TEXT_DIALECTS = ("mensagem", "speedmarket", "painel", "fcati", "wbsapi")
+TEXT_DIALECTS = ("mensagem", "speedmarket", "painel", "fcati", "wbsapi", "servicesms")
 
 
 def _codes() -> list[Code]:

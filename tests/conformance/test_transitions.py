@@ -1,7 +1,7 @@
 """Family 5, status transitions: hypothesis state machines that drive a dialect and watch every message.
 
-For mensagem, speedmarket and painel a RuleBasedStateMachine sends (now or scheduled), cancels (mensagem
-cacl), holds and releases (painel), lets time pass (the target's control API, or real waiting up to
+For mensagem, speedmarket, painel and servicesms a RuleBasedStateMachine sends (now or scheduled), cancels
+(mensagem cacl), holds and releases (painel, servicesms), lets time pass (the target's control API, or real waiting up to
 `time.max_wait`) and queries, while the suite's receiver collects the status callbacks. After every step:
 
 - every status sequence observed for a message (queries, cancel answers and callbacks, in the order the
@@ -370,6 +370,13 @@ class PainelFlow(Flow):
     campaigns = Bundle("campaigns")
     rate_limited_balance = True
     balance_name = "getbalance"
+    status_operation, hold_operation = "getstatus", "holdsms"
+    schedules = True      # api.ashx takes jobdate/jobtime
+
+    def send(self, numbers: list[str], text: str, extra: dict[str, Any]) -> Any:
+        """sendsms with a url_callback of the campaign's own."""
+        path = f"/t/painel/{uuid.uuid4().hex[:10]}"
+        return self.client.sendsms(numbers, text, url_callback=self.rx.url(path), **extra)
 
     @initialize()
     def start(self) -> None:
@@ -378,7 +385,7 @@ class PainelFlow(Flow):
         self.debited = 0
         if self.control is not None:  # in real time getbalance is read once for the whole test (_run)
             self.balance0 = self.client.balance()
-        self.ok = catalog().by_reason("painel", "holdsms", "ok").code
+        self.ok = catalog().by_reason(self.client.dialect, self.hold_operation, "ok").code
 
     def state_code(self, core: str) -> str:
         return next(s.code for s in self.campaign_machine.states if s.core == core)
@@ -388,12 +395,11 @@ class PainelFlow(Flow):
         numbers = [valid_number(self.target, i) for i in range(count)]
         extra: dict[str, Any] = {}
         schedule_at = None
-        if days:
+        if days and self.schedules:
             when = datetime.fromtimestamp(self.now() + days * DAY, BRT).replace(second=0, microsecond=0)
             schedule_at = when.timestamp()
             extra = {"jobdate": when.strftime("%d/%m/%Y"), "jobtime": when.strftime("%H:%M")}
-        path = f"/t/painel/{uuid.uuid4().hex[:10]}"
-        sent = self.client.sendsms(numbers, text, url_callback=self.rx.url(path), **extra)
+        sent = self.send(numbers, text, extra)
         assert sent.id is not None, f"sendsms refused: {sent.exchange.text!r}"
         campaign = Campaign(sent.id, numbers, sms_parts(text), schedule_at,
                             [self.campaign_machine.initial[0]])
@@ -451,7 +457,7 @@ class PainelFlow(Flow):
     def query(self, campaign: int) -> None:
         """getstatus (paced to once a minute, 002 § Obtendo a campanha). Only where the clock can be moved:
         in real time no step waits a minute for its turn; the campaigns' callbacks show their statuses."""
-        self.client.pace("getstatus", "main")  # the minute it waits lets time pass: take its callbacks first
+        self.client.pace(self.status_operation, "main")  # the minute it waits lets time pass: take its callbacks first
         self.clock.drain(self.rx)
         self.collect()
         found = self.client.statuses(campaign)
@@ -487,6 +493,19 @@ class PainelFlow(Flow):
             spent = self.balance0 - self.client.balance()
             self.billed(spent == self.debited, f"getbalance dropped by {spent}; the accepted campaigns cost {self.debited} SMS parts")
         super().teardown()
+
+
+class ServiceSmsFlow(PainelFlow):
+    """ServiceSms.asmx: painel's campaigns through SOAP, held and released by SetHoldSMS / SetReleaseSMS and
+    read by GetStatus. SendSMS takes neither a schedule nor a url_callback: campaigns go at once, and their
+    statuses are observed by GetStatus alone (the account-level data_callback they report through is
+    test_servicesms.py's: one URL per account, which a flow running beside it must not take over)."""
+
+    status_operation, hold_operation = "GetStatus", "SetHoldSMS"
+    schedules = False
+
+    def send(self, numbers: list[str], text: str, extra: dict[str, Any]) -> Any:
+        return self.client.send(numbers, text)
 
 
 # -- the tests -------------------------------------------------------------------------------------
@@ -548,3 +567,9 @@ def test_speedmarket_transitions(sms_clients, sms_control, sms_target, receiver,
 @pytest.mark.dialect("painel")
 def test_painel_transitions(sms_clients, sms_control, sms_target, receiver, registered) -> None:
     _run(PainelFlow, "painel", sms_clients, sms_control, sms_target, receiver, registered)
+
+
+@pytest.mark.rules("machine:painel.message", "machine:painel.campaign")
+@pytest.mark.dialect("servicesms")
+def test_servicesms_transitions(sms_clients, sms_control, sms_target, receiver, registered) -> None:
+    _run(ServiceSmsFlow, "servicesms", sms_clients, sms_control, sms_target, receiver, registered)

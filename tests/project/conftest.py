@@ -10,8 +10,24 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from zeep.transports import Transport
 
 from smsconform.emulator.server import Emulator
+
+
+class OfflineTransport(Transport):
+    """zeep's transport for contract files: local files only, so a WSDL must be self-contained (a stray
+    import of a remote schema fails the test instead of silently reaching the network)."""
+
+    def load(self, url: str) -> bytes:
+        if urlsplit(url).scheme not in ("", "file"):
+            raise AssertionError(f"the WSDL made zeep fetch {url}")
+        return super().load(url)
+
+
+@pytest.fixture(scope="session")
+def offline_transport() -> Transport:
+    return OfflineTransport()
 
 
 @pytest.fixture

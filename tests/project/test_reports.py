@@ -24,11 +24,11 @@ from typing import Iterator
 import pytest
 from lxml import html as lxml_html
 
-from smsconform.contracts import load_contracts
+from smsconform.contracts import DIALECTS, load_contracts
 from smsconform.emulator.server import Emulator
 from smsconform.reports.certify import write_reports
 from smsconform.reports.collect import FAILED, NOT_EXERCISED_STATUS, PASSED, Collector, TestRecord
-from smsconform.reports.families import family_of_test
+from smsconform.reports.families import FAMILIES, family_of_test
 from smsconform.reports.identity import TargetInfo
 from smsconform.reports.redact import find_secrets
 from smsconform.reports.results import CERTIFIED, NOT_CERTIFIED, build
@@ -339,7 +339,7 @@ def test_html_report_renders_offline_in_chromium(failing_run: dict, tmp_path: Pa
     assert page.get_element_by_id("verdict").text_content().strip() == "NOT CERTIFIED"
     matrix = page.get_element_by_id("matrix")
     cells = {(td.get("data-dialect"), td.get("data-family")): td for td in matrix.iter("td")}
-    assert len(cells) == 42  # six dialects by six families, and each dialect's deviations
+    assert len(cells) == len(DIALECTS) * (len(FAMILIES) + 1)  # every dialect x every family, and its deviations
     assert cells[("mensagem", "codes")].get("class") == "failed"
     assert cells[("speedmarket", "codes")].get("class") in ("notex", "none")
     overview = page.get_element_by_id("overview").text_content()

@@ -1,13 +1,13 @@
 """The wbsapi WSDL and its XSD: what a real SOAP client (zeep) and a validating parser (lxml) see.
 
-The WSDL is read from the file with a transport that refuses any http(s) fetch, so a stray import of a
-remote schema fails the test instead of silently reaching the network.
+The WSDL is read from the file with a transport that refuses any http(s) fetch (conftest.py
+offline_transport), so a stray import of a remote schema fails the test instead of silently reaching the
+network. The standalone-XSD check covers servicesms.wsdl too (test_servicesms_wsdl.py has the rest).
 """
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 import zeep
@@ -66,15 +66,6 @@ SAMPLE_CALLS: dict[str, dict[str, object]] = {
 }
 
 
-class OfflineTransport(Transport):
-    """Loads local files only: the contract must be self-contained."""
-
-    def load(self, url: str) -> bytes:
-        if urlparse(url).scheme not in ("", "file"):
-            raise AssertionError(f"the WSDL made zeep fetch {url}")
-        return super().load(url)
-
-
 @pytest.fixture(scope="module")
 def wsdl_path() -> Path:
     # contracts_dir() rather than load_contracts(): the catalog is not needed to read the WSDL.
@@ -87,8 +78,8 @@ def xsd_path(wsdl_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(wsdl_path: Path) -> zeep.Client:
-    return zeep.Client(str(wsdl_path), transport=OfflineTransport())
+def client(wsdl_path: Path, offline_transport: Transport) -> zeep.Client:
+    return zeep.Client(str(wsdl_path), transport=offline_transport)
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +212,10 @@ def _canonical(element: etree._Element) -> bytes:
     return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
 
 
-def test_standalone_xsd_is_the_inline_schema(wsdl_path: Path, xsd_path: Path) -> None:
+@pytest.mark.parametrize("service", ["wbsapi", "servicesms"])
+def test_standalone_xsd_is_the_inline_schema(service: str) -> None:
+    wsdl_path = contracts_dir() / "wsdl" / f"{service}.wsdl"
+    xsd_path = wsdl_path.with_suffix(".xsd")
     parser = etree.XMLParser(remove_blank_text=True, remove_comments=True)
     inline = etree.parse(str(wsdl_path), parser).find(f"{{{WSDL_NS}}}types/{{{XS}}}schema")
     standalone = etree.parse(str(xsd_path), parser).getroot()

@@ -102,3 +102,11 @@ def json_body(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return None
+
+
+def servicesms(operation: str, text: str) -> Answer:
+    """A ServiceSms.asmx string `<id>:<TEXT>` (painel#soap_answer), read as the servicesms client reads it."""
+    from ..conformance.clients.servicesms import read_answer
+
+    result = read_answer(operation, text)
+    return Answer(result.code, result.text)

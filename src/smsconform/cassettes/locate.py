@@ -18,6 +18,9 @@ from ..contracts import HTTP_DIALECTS, Contracts
 from .store import Interaction
 
 SOAP_OPERATIONS = ("sendUnique", "sendMultiple", "inBox", "status", "cancel")
+# The SOAP services and their operations (contracts/wsdl/<dialect>.wsdl), told apart by the .asmx file name.
+SOAP_SERVICES = {"wbsapi": SOAP_OPERATIONS,
+                 "servicesms": ("GetBalance", "GetStatus", "GetStatusByRef", "SendSMS", "SetHoldSMS", "SetReleaseSMS")}
 
 
 @dataclass(frozen=True)
@@ -86,16 +89,16 @@ def _fcati_operation(interaction: Interaction) -> str:
     return "enviar" if acao == "enviar" else "acao"
 
 
-def _soap_operation(interaction: Interaction) -> str | None:
+def _soap_operation(interaction: Interaction, operations: tuple[str, ...] = SOAP_OPERATIONS) -> str | None:
     action = (interaction.request_header("soapaction") or "").strip('"').rsplit("/", 1)[-1]
-    if action in SOAP_OPERATIONS:
+    if action in operations:
         return action
     content_type = interaction.request_header("content-type") or ""
     found = re.search(r'action="?[^";]*/(\w+)"?', content_type)  # SOAP 1.2 carries it in the media type
-    if found and found.group(1) in SOAP_OPERATIONS:
+    if found and found.group(1) in operations:
         return found.group(1)
     body = re.search(r"<(?:[\w.-]+:)?Body[^>]*>\s*<(?:[\w.-]+:)?(\w+)", interaction.request_text())
-    return body.group(1) if body and body.group(1) in SOAP_OPERATIONS else None
+    return body.group(1) if body and body.group(1) in operations else None
 
 
 def locate(interaction: Interaction, contracts: Contracts, hint: str | None = None) -> Located | None:
@@ -112,12 +115,14 @@ def locate(interaction: Interaction, contracts: Contracts, hint: str | None = No
 
 def _locate(interaction: Interaction, contracts: Contracts, hint: str | None) -> Located | None:
     path = re.sub(r"\.php$", "", interaction.path)
-    asmx = re.search(r"\.asmx(?:/(\w+))?$", path, re.IGNORECASE)
-    if hint in (None, "wbsapi") and asmx:
+    asmx = re.search(r"(\w+)\.asmx(?:/(\w+))?$", path, re.IGNORECASE)
+    service = "servicesms" if asmx and asmx.group(1).lower() == "servicesms" else "wbsapi"
+    if hint in (None, service) and asmx:
         if interaction.method == "GET":  # the WSDL (?WSDL) or the service's operation pages: no operation
-            return Located("wbsapi", "wsdl" if "wsdl" in interaction.query_keys() else "page", None, None)
-        operation = asmx.group(1) if asmx.group(1) in SOAP_OPERATIONS else _soap_operation(interaction)
-        return Located("wbsapi", operation or "?", None, None)
+            return Located(service, "wsdl" if "wsdl" in interaction.query_keys() else "page", None, None)
+        operations = SOAP_SERVICES[service]
+        operation = asmx.group(2) if asmx.group(2) in operations else _soap_operation(interaction, operations)
+        return Located(service, operation or "?", None, None)
     action = interaction.query().get("action") or interaction.form().get("action")
     candidates = [r for r in routes(contracts) if (hint is None or r.dialect == hint)
                   and r.method == interaction.method and _path_matches(r.path, path)]

@@ -26,7 +26,7 @@ from referencing.jsonschema import DRAFT202012
 from ..contracts import DIALECTS, Code, Contracts, load_contracts
 from ..contracts.grammars import GrammarError, parse
 from . import answers
-from .locate import SOAP_OPERATIONS, Located, locate
+from .locate import SOAP_SERVICES, Located, locate
 from .store import CassetteError, Interaction, read_cassette
 
 CONTRADICTION = re.compile(r"contradictions\.yaml:\s*([\w.-]+)")
@@ -115,7 +115,7 @@ class Checker:
         if located is None:
             yield "locate", f"no operation of the contracts answers {inter.label()}", None
             return
-        if located.dialect == "wbsapi":
+        if located.dialect in SOAP_SERVICES:
             yield from self.soap(inter, located)
             return
         yield from self.http(inter, located)
@@ -199,9 +199,10 @@ class Checker:
             yield "success", (f"code {item.code}{where} says success {str(item.success).lower()}; {rule.id} "
                               f"has success {str(rule.success).lower()} [{rule.source}]"), _contradiction(candidates)
 
-    # -- wbsapi -------------------------------------------------------------------------------------
+    # -- the SOAP services (wbsapi, servicesms) ----------------------------------------------------------
     def soap(self, inter: Interaction, located: Located) -> Iterator[tuple[str, str, str | None]]:
-        operation = located.operation
+        operation, dialect = located.operation, located.dialect
+        xsd = self.contracts.root / "wsdl" / f"{dialect}.xsd"
         if operation == "page":
             return
         if operation == "wsdl":
@@ -209,7 +210,7 @@ class Checker:
                 yield "soap", f"GET ?WSDL answered HTTP {inter.status} without a WSDL document", None
             return
         if operation == "?":
-            yield "locate", "a SOAP request whose operation is none of " + ", ".join(SOAP_OPERATIONS), None
+            yield "locate", "a SOAP request whose operation is none of " + ", ".join(SOAP_SERVICES[dialect]), None
             return
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
         try:
@@ -233,20 +234,43 @@ class Checker:
             if name != f"{operation}Response":
                 yield "soap", f"the Body holds {name}, {operation} answers {operation}Response", None
                 return
-            errors = _xsd_errors(self.contracts.root / "wsdl" / "wbsapi.xsd", child)
+            errors = _xsd_errors(xsd, child)
             for message in errors[:MAX_SCHEMA_ERRORS]:
                 yield "schema", f"{operation}Response: {message}", None
             found = next((el for el in child if etree.QName(el).localname == f"{operation}Result"), None)
             result = (found.text or "") if found is not None else ""
-        fmt = _result_grammar(self.contracts.root / "wsdl" / "wbsapi.xsd", f"{operation}Result")
+            if dialect == "servicesms" and found is not None and len(found):
+                yield from self.dataset(operation, found)
+                return
+        fmt = _result_grammar(xsd, f"{operation}Result")
         if fmt:
             problem = _grammar_problem(self.contracts.root, [fmt], result)
             if problem:
                 yield "grammar", problem, None
+        if dialect == "servicesms":
+            yield from self.code(dialect, operation, answers.servicesms(operation, result))
+            return
         shape = answers.WBSAPI_SHAPES.get(operation)
         if shape:
             for item in answers.mensagem(operation, result, self.catalog, dialect="wbsapi", shape=shape):
                 yield from self.code("wbsapi", operation, item)
+
+    def dataset(self, operation: str, result: Any) -> Iterator[tuple[str, str, str | None]]:
+        """A servicesms DataSet: its rows valid against its own inline schema; a table Erro's retorno is
+        a `0:<TEXT>` answer of the operation's codes, a table Table the operation's `<rows>`."""
+        from ..conformance.clients.servicesms import dataset_of
+
+        dataset = dataset_of([el for el in result if isinstance(el.tag, str)])
+        if dataset is None:
+            yield "schema", f"{operation}Result is not a DataSet of one table (xs:schema, diffgram)", None
+            return
+        for message in dataset.problems()[:MAX_SCHEMA_ERRORS]:
+            yield "schema", f"{operation}Result rows: {message}", None
+        if dataset.table == "Table":
+            yield from self.code("servicesms", operation, answers.Answer("<rows>", None, True))
+        elif dataset.rows and dataset.columns:
+            retorno = dataset.rows[0].get(dataset.columns[0][0], "")
+            yield from self.code("servicesms", operation, answers.servicesms(operation, retorno))
 
 
 def _expected_texts(codes: list[Code]) -> str:

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 from ..emulator.server import Emulator
 from .target import DialectTarget, Fixtures, Target, TimeControl
 
-HTTP = ("fcati", "speedmarket", "painel", "mensagem", "wbsapi")
+HTTP = ("fcati", "speedmarket", "painel", "mensagem", "wbsapi", "servicesms")
 
 
 def credentials_for(account: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -22,6 +22,7 @@ def credentials_for(account: dict[str, Any]) -> dict[str, dict[str, str]]:
         "painel": {"lgn": account["login"], "pwd": account["password"]},
         "fcati": {"token": account.get("token") or ""},
         "smpp": {"system_id": u, "password": account["password"]},
+        "servicesms": {"user": account["login"], "pwd": account["password"]},
     }
 
 

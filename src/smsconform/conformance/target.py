@@ -27,6 +27,7 @@ CREDENTIAL_KEYS = {
     "painel": ("lgn", "pwd"),
     "fcati": ("token",),
     "smpp": ("system_id", "password"),
+    "servicesms": ("user", "pwd"),   # ServiceSms.asmx User and Pwd: painel's login and password
 }
 TIME_MODES = ("control", "real")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

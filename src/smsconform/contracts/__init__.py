@@ -13,7 +13,7 @@ from .paths import contracts_dir
 from .yamlfile import load_yaml
 
 HTTP_DIALECTS = ("fcati", "speedmarket", "painel", "mensagem")
-DIALECTS = ("fcati", "speedmarket", "painel", "mensagem", "wbsapi", "smpp")
+DIALECTS = ("fcati", "speedmarket", "painel", "mensagem", "wbsapi", "smpp", "servicesms")
 
 __all__ = [
     "Callback", "Catalog", "Code", "ContractError", "Contracts", "Limit", "Machine", "Rule", "Source",
@@ -39,6 +39,10 @@ class Contracts:
     @property
     def wsdl_path(self) -> Path:
         return self.root / "wsdl" / "wbsapi.wsdl"
+
+    def service_wsdl_path(self, name: str) -> Path:
+        """The WSDL of a SOAP dialect (``wbsapi``, ``servicesms``), the XSD beside it with the suffix .xsd."""
+        return self.root / "wsdl" / f"{name}.wsdl"
 
     @cached_property
     def smpp(self) -> dict[str, Any]:

@@ -62,7 +62,7 @@ class Outcome:
     drop: bool = False
 
 
-_SOAP_SECRET = re.compile(r"(<(?:[\w.-]+:)?Identificacao\b[^>]*>)[^<]*(</(?:[\w.-]+:)?Identificacao>)",
+_SOAP_SECRET = re.compile(r"(<(?:[\w.-]+:)?(?:Identificacao|User|Pwd)\b[^>]*>)[^<]*(</(?:[\w.-]+:)?(?:Identificacao|User|Pwd)>)",
                           re.IGNORECASE)
 _JSON_SECRET = re.compile(r'("(?:%s)"\s*:\s*)(?:"(?:[^"\\]|\\.)*"?|[^,}\]\s]+)' % "|".join(sorted(SECRET_PARAMS)),
                           re.IGNORECASE)
@@ -73,7 +73,7 @@ def _redact(pairs: list[tuple[str, str]], secrets: Redactor) -> list[tuple[str, 
 
 
 def _redact_body(body: str, secrets: Redactor) -> str:
-    """SOAP carries the credential in the body (wbsapi's Identificacao), speedmarket's JSON in user and
+    """SOAP carries the credential in the body (wbsapi's Identificacao, ServiceSms's User and Pwd), speedmarket's JSON in user and
     password; then any account secret left (under another name, encoded) goes too."""
     return secrets.text(_JSON_SECRET.sub(r'\1"***"', _SOAP_SECRET.sub(r"\1***\2", body)))
 

@@ -15,7 +15,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-DIALECTS = ("mensagem", "speedmarket", "painel", "fcati", "wbsapi", "smpp")
+DIALECTS = ("mensagem", "speedmarket", "painel", "fcati", "wbsapi", "smpp", "servicesms")
 _MISSING = object()
 
 
@@ -116,7 +116,7 @@ def defect(name: str, dialect: str, rules: tuple[str, ...] | list[str], summary:
 
 def load_all() -> dict[str, Defect]:
     """Import every dialect module of the catalogue (registration happens on import)."""
-    from . import coverage, fcati, mensagem, painel, smpp, speedmarket, wbsapi  # noqa: F401
+    from . import coverage, fcati, mensagem, painel, servicesms, smpp, speedmarket, wbsapi  # noqa: F401
     from . import acceptance, credits, rates, selectors  # noqa: F401  (issue 12 items 1-4)
 
     return REGISTRY

@@ -13,6 +13,7 @@ CLIENTS = {
     "fcati": "fcati:FcatiClient",
     "wbsapi": "wbsapi:WbsapiClient",
     "smpp": "smpp:SmppClient",
+    "servicesms": "servicesms:ServiceSmsClient",
 }
 
 

@@ -19,9 +19,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
+from ...contracts import load_contracts
 from ..exchange import Exchange
-from ..pacer import TurnTooFar, account_key, pacer_for
 from .base import HttpDialectClient, NotExercised, Result
+from .pacing import OnceAMinute
 
 TEST_TEXT = "smsconform teste de conformidade"
 PATH = "/painel/api.ashx"
@@ -43,66 +44,14 @@ def parse_getstatus_data(data: str) -> list[list[str]]:
     return [row for row in csv.reader(lines, delimiter=";", quotechar='"')]
 
 
-class PainelClient(HttpDialectClient):
+class PainelClient(OnceAMinute, HttpDialectClient):
     dialect = "painel"
     list_separator = ","
 
     def __init__(self, target: Any) -> None:
         super().__init__(target)
-        self.pacer = pacer_for(f"{self.spec.base_url}{PATH}")
+        self.control_http = self.http
         self._answered: dict[str, float] = {}  # pacing key -> when a call of it was last answered (status 1)
-
-    # -- pacing (the documented once-a-minute rule) ---------------------------------------------------
-    def _rate_window(self, operation: str) -> float | None:
-        """Seconds between two calls of ``operation`` by one account, from the catalog's per_minute limits."""
-        from ...contracts import load_contracts
-
-        for lim in load_contracts().catalog.limits:
-            if lim.dialect == self.dialect and operation in lim.operations and lim.unit == "per_minute":
-                calls = int(lim.max) if lim.max else 1
-                return 60.0 / max(calls, 1)
-        return None
-
-    def balance_is_paced(self) -> bool:
-        return self.target.time.mode != "control" and self._rate_window("getbalance") is not None
-
-    def target_now(self) -> float:
-        control = self.target.time.control_url
-        if self.target.time.mode == "control" and control:
-            return float(self.http.get(f"{control.rstrip('/')}/clock").json()["epoch"])
-        return time.time()
-
-    def let_pass(self, seconds: float) -> None:
-        """Let ``seconds`` pass on the target: move its clock, or wait for real."""
-        if seconds <= 0:
-            return
-        control = self.target.time.control_url
-        if self.target.time.mode == "control" and control:
-            response = self.http.post(f"{control.rstrip('/')}/clock", json={"advance": seconds})
-            response.raise_for_status()
-        else:
-            time.sleep(seconds)
-
-    def pace(self, operation: str, account: str = "main", credentials: dict[str, str] | None = None) -> None:
-        """Wait for this account's next turn of a rate-limited ``operation`` (nothing for other operations).
-
-        Control mode: other callers share the target (the schema family fuzzes getstatus too), so a moved
-        clock makes a whole window pass at no cost. Real mode: the run's pacer books the turn, and a turn
-        further than ``time.max_wait`` away makes the test not exercised, naming the limit."""
-        window = self._rate_window(operation)
-        if window is None:
-            return
-        if self.target.time.mode == "control":
-            self.let_pass(window + 1)
-            return
-        try:
-            self.pacer.wait_turn(self.pace_key(operation, account, credentials), window, self.target.time.max_wait)
-        except TurnTooFar as exc:
-            raise NotExercised(f"rate limit: {exc}") from None
-
-    def pace_key(self, operation: str, account: str = "main", credentials: dict[str, str] | None = None) -> str:
-        creds = credentials if credentials is not None else self.credentials(account)
-        return account_key(self.dialect, operation, {k: str(creds.get(k)) for k in ("lgn", "pwd")})
 
     def made_elsewhere(self, url: str) -> None:
         """A call another client made (schemathesis's session): a rate-limited action of an account moves
@@ -111,8 +60,7 @@ class PainelClient(HttpDialectClient):
 
         query = {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
         action = query.get("action", "")
-        if self.target.time.mode != "control" and self._rate_window(action) is not None:
-            self.pacer.made(self.pace_key(action, credentials={"lgn": query.get("lgn"), "pwd": query.get("pwd")}))
+        self._mark(action, credentials={"lgn": query.get("lgn", ""), "pwd": query.get("pwd", "")})
 
     # -- the wire -------------------------------------------------------------------------------------
     def call(self, operation: str, params: dict[str, Any], account: str = "main", *, pace: bool = True) -> Exchange:
@@ -128,11 +76,10 @@ class PainelClient(HttpDialectClient):
             self.pace(operation, account, sent)
         query = "&".join(f"{k}={quote(str(v), safe=',/:')}" for k, v in pairs if v is not None)
         exchange = self.send(operation, "GET", f"{self.spec.base_url}{PATH}?{query}")
-        if self.target.time.mode != "control" and self._rate_window(operation) is not None:
-            key = self.pace_key(operation, account, sent)
-            self.pacer.made(key)
-            if (self.envelope(exchange) or {}).get("status") == 1:
-                self._answered[key] = time.monotonic()
+        self._mark(operation, account, sent)
+        if self.target.time.mode != "control" and self._rate_window(operation) is not None \
+                and (self.envelope(exchange) or {}).get("status") == 1:
+            self._answered[self.pace_key(operation, account, sent)] = time.monotonic()
         return exchange
 
     def answered_within(self, operation: str, seconds: float, account: str = "main") -> bool:
@@ -202,18 +149,12 @@ class PainelClient(HttpDialectClient):
                     raise AssertionError(f"could not hold campaign {campaign} to build the state: {held}")
             return Plan(operation, "main", {"id": campaign})
         if state == "campaign_done":
-            from ...contracts import load_contracts
-
-            machine = load_contracts().catalog.machine("painel.message")
-            finals = set(machine.finals)
             campaign = client._campaign(scheduled=False)
             if client.target.time.mode == "control":
-                for _ in range(6):
-                    client.let_pass(60)
-                    if set(client.statuses(campaign).values()) <= finals:
-                        return Plan(operation, "main", {"id": campaign})
-                raise AssertionError(f"campaign {campaign} never reached a final status to build the state")
+                client.wait_until_final(campaign)
+                return Plan(operation, "main", {"id": campaign})
             # Real time: each look is a paced getstatus (a minute apart), and all of it within max_wait.
+            finals = set(load_contracts().catalog.machine("painel.message").finals)
             deadline = time.monotonic() + client.target.time.max_wait
             while time.monotonic() < deadline:
                 time.sleep(min(10.0, max(0.0, deadline - time.monotonic())))

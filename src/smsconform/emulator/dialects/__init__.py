@@ -5,7 +5,7 @@ from importlib import import_module
 from typing import Any
 
 # Order matters only where paths overlap: the control API and the specific prefixes before fcati's "/".
-MODULES = ("control", "mensagem", "speedmarket", "painel", "wbsapi", "fcati")
+MODULES = ("control", "mensagem", "speedmarket", "painel", "wbsapi", "servicesms", "fcati")
 
 
 def build_all(app: Any) -> list[Any]:

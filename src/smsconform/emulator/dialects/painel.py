@@ -111,13 +111,7 @@ class Painel:
 
     # -- rendering ------------------------------------------------------------------------------------
     def _code(self, operation: str, reason: str) -> Any:
-        reason = REASON_FOR.get(reason, reason)
-        for candidate in (reason, "processing_error", "not_found"):
-            try:
-                return self.codes.for_reason(operation, candidate)
-            except KeyError:
-                continue
-        return next(c for c in self.codes.catalog.operation_codes(NAME, operation) if not c.success)
+        return nearest_code(self.codes, operation, reason)
 
     @staticmethod
     def _envelope(code: Any, data: Any) -> dict[str, Any]:
@@ -179,13 +173,24 @@ class Painel:
         if not text.strip():
             raise Refused("empty_message")
         schedule_at = self._schedule(params)
+        numbers = params.get("numbers", "").split(",")
+        campaign = self.send_campaign(who, kind, text, numbers, schedule_at=schedule_at,
+                                      callback_url=params.get("url_callback", "").strip(),
+                                      reference=params.get("interno_key", "").strip())
+        return self.ok("sendsms", campaign)
+
+    def send_campaign(self, who: Principal, kind: str, text: str, numbers: list[str], *,
+                      schedule_at: float | None = None, callback_url: str = "", reference: str = "") -> int:
+        """One campaign to ``numbers`` (blank ones ignored): its id, or Refused when nothing could be sent.
+        api.ashx sendsms and ServiceSms.asmx SendSMS both send through here (one core, one campaign table)."""
+        if not text.strip():
+            raise Refused("empty_message")
         self.core.check_can_send(who, kind)
-        numbers = [n.strip() for n in params.get("numbers", "").split(",") if n.strip()]
+        numbers = [n.strip() for n in numbers if n.strip()]
         if not numbers:
             raise Refused("bad_number", "no numbers")
         with self.core.store.transaction():
-            campaign = self.campaigns.create(who.client_id, NAME, callback_url=params.get("url_callback", "").strip(),
-                                             reference=params.get("interno_key", "").strip())
+            campaign = self.campaigns.create(who.client_id, NAME, callback_url=callback_url, reference=reference)
         refusals: list[tuple[int, str, str]] = []
         items: list[Submission] = []
         for position, number in enumerate(numbers):
@@ -208,22 +213,30 @@ class Painel:
                 self.campaigns.discard(campaign)
                 raise Refused(refusals[0][2], "every number refused")
             self.campaigns.record_refusals(campaign, refusals)
-        return self.ok("sendsms", campaign)
+        return campaign
 
     def _campaign(self, who: Principal, params: dict[str, str]) -> Campaign:
-        raw = params.get("id", "").strip()
+        return self.find_campaign(who, params.get("id", "").strip())
+
+    def find_campaign(self, who: Principal, raw: str) -> Campaign:
+        """The account's campaign of that id, or Refused("not_found")."""
         campaign = self.campaigns.get(who.client_id, int(raw)) if is_row_id(raw) else None
         if campaign is None:
             raise Refused("not_found", raw)
         return campaign
 
     def _line(self, item: Message | Refusal) -> str:
+        return ";".join(_cell(c) for c in self.cells(item))
+
+    def cells(self, item: Message | Refusal) -> list[str]:
+        """The 13 getstatus cells of one destination (field-notes.md), unquoted; ServiceSms's DataSet
+        columns are some of them."""
         cells = [""] * COLUMNS
         if isinstance(item, Refusal):
             cells[2] = _stamp(item.created_at)
             cells[6] = self.refused_text()
             cells[10] = item.number
-            return ";".join(_cell(c) for c in cells)
+            return cells
         cells[0] = str(item.id)
         cells[2] = _stamp(item.created_at)
         sent = item.entered(m.SENT)
@@ -232,7 +245,7 @@ class Painel:
         cells[9] = self.carrier(item.operator)
         cells[10] = item.number
         cells[12] = item.text
-        return ";".join(_cell(c) for c in cells)
+        return cells
 
     def getstatus(self, who: Principal, kind: str, params: dict[str, str]) -> dict[str, Any]:
         self._rate(who, "getstatus")
@@ -290,6 +303,18 @@ class Painel:
             return []
         record = self._record(campaign, mo["number"], mo["text"], at, self.status_text(original.state))
         return [("mo", self._join(url, record), "GET", None)]
+
+
+def nearest_code(codes: CodeBook, operation: str, reason: str) -> Any:
+    """The operation's code for ``reason``, else for the painel reason that says the same, else its generic
+    failure: painel's tables are short, and every refusal must still get one of them."""
+    reason = REASON_FOR.get(reason, reason)
+    for candidate in (reason, "processing_error", "not_found"):
+        try:
+            return codes.for_reason(operation, candidate)
+        except KeyError:
+            continue
+    return next(c for c in codes.catalog.operation_codes(codes.dialect, operation) if not c.success)
 
 
 def build(app: Any) -> Painel:

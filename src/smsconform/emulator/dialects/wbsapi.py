@@ -2,17 +2,10 @@
 
 The same platform as the mensagem HTTP API, so the same core, accounts, credits and messages: a message
 sent here is cancelled by `/sms/cacl` and the other way round. It answers as an ASP.NET .asmx service
-does, because that is what the seed's pages are (the operations list, "To test the operation using the
-HTTP POST protocol"):
-
-- `POST /wbsapi.asmx`, SOAP 1.1 (`text/xml`, `SOAPAction`) and SOAP 1.2 (`application/soap+xml`, `action`
-  parameter), document/literal, the operations and actions read from contracts/wsdl/wbsapi.wsdl;
-- `POST /wbsapi.asmx/<operation>` with a form body, the .asmx "HTTP POST protocol" of the test pages;
-- `GET /wbsapi.asmx?WSDL` the contract's WSDL with its address rewritten to the request's Host, and
-  `GET /wbsapi.asmx` (`?op=<operation>`) the small operations pages .asmx serves;
-- what the SOAP stack itself cannot read (malformed XML, a DTD, a wrong envelope, an unknown operation, a
-  value that is not of its XSD type) is a SOAP Fault with HTTP 500, as .asmx answers: the one place a 500
-  is the protocol's answer. Everything the service understands gets its documented code in the result.
+does (soap.py: SOAP 1.1 and 1.2 at `/wbsapi.asmx`, `?WSDL`, the operations pages, SOAP Faults for what
+the SOAP stack cannot read), because that is what the seed's pages are (the operations list, "To test the
+operation using the HTTP POST protocol"); and, as those pages offer, `POST /wbsapi.asmx/<operation>` with
+a form body. Everything the service understands gets its documented code in the result.
 
 Every result is one string, formatted as the mensagem API formats the same answer (the WSDL's
 annotations name the grammar: `mensagem#send_answer`, `#mult_answer`, `#recv_answer`, `#cacl_answer`).
@@ -25,15 +18,11 @@ same message sent by HTTP would; no second callback format is invented for wbsap
 from __future__ import annotations
 
 import hashlib
-import html
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import Any, Callable
 from xml.sax.saxutils import escape
-
-from lxml import etree
 
 from ...contracts.yamlfile import load_yaml
 from ..core import Core, Refused
@@ -44,6 +33,7 @@ from ..core.messages import KIND_BY_F, Accepted, Message, Submission
 from ..http import Request, Response, parse_pairs
 from .base import CodeBook
 from .mensagem import MESSAGE_LEVEL, _stamp
+from .soap import AsmxService, Operation, Params, ServiceDescription, SoapFault, element_params, xml_text
 from ..core.numbers import is_digits
 
 NAME = "wbsapi"
@@ -51,115 +41,21 @@ PATH = "/wbsapi.asmx"
 SUBMIT_AS = "mensagem"  # see the module docstring: the platform's call-backs are mensagem's
 MACHINE = "wbsapi.message"
 
-SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
-WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
-WSDL_SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
-WSDL_SOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
-XSD_NS = "http://www.w3.org/2001/XMLSchema"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-
 # A protocol of a message the platform does not know: cacl's 255, the same platform's answer for a hash it
 # cannot find (wbsapi's status and cancel tables print none; inferred).
 NOT_FOUND = ("mensagem", "message-status", "255")
 _HASH = re.compile(r"^[0-9a-fA-F]{32}$")
-_HOST = re.compile(r"^[A-Za-z0-9.\-]+(?::[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$")
-_XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_ACTION = re.compile(r';\s*action\s*=\s*"?([^";]*)"?', re.IGNORECASE)
-
-
-class SoapFault(Exception):
-    """What the SOAP stack answers before the service runs: `kind` is client, server, version or
-    must_understand (rendered soap:Client / soap:Sender, ... per version)."""
-
-    def __init__(self, kind: str, message: str, status: int = 500) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.status = status
-
-
-@dataclass(frozen=True)
-class SoapVersion:
-    name: str
-    envelope: str
-    content_type: str
-    fault_codes: dict[str, str]
-
-
-SOAP11 = SoapVersion("1.1", SOAP11_ENV, "text/xml; charset=utf-8",
-                     {"client": "soap:Client", "server": "soap:Server", "version": "soap:VersionMismatch",
-                      "must_understand": "soap:MustUnderstand"})
-SOAP12 = SoapVersion("1.2", SOAP12_ENV, "application/soap+xml; charset=utf-8",
-                     {"client": "soap:Sender", "server": "soap:Receiver", "version": "soap:VersionMismatch",
-                      "must_understand": "soap:MustUnderstand"})
-BY_CONTENT_TYPE = {"text/xml": SOAP11, "application/soap+xml": SOAP12}
-BY_ENVELOPE = {SOAP11_ENV: SOAP11, SOAP12_ENV: SOAP12}
-
-
-# -- the contract's service description ------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Operation:
-    name: str
-    actions: frozenset[str]
-    params: tuple[str, ...]
-
-
-class ServiceDescription:
-    """What the WSDL says the service is: its namespace, operations, their SOAP actions and parameters."""
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-        self.tree = etree.fromstring(raw, _parser())
-        self.namespace: str = self.tree.get("targetNamespace", "")
-        self.service: str = self.tree.find(f"{{{WSDL_NS}}}service").get("name", "WBSAPI")
-        elements = {e.get("name"): e for e in self.tree.iter(f"{{{XSD_NS}}}element") if e.get("name")}
-        actions: dict[str, set[str]] = {}
-        for op in self.tree.iter(f"{{{WSDL_NS}}}operation"):
-            for ns in (WSDL_SOAP11, WSDL_SOAP12):
-                soap_op = op.find(f"{{{ns}}}operation")
-                if soap_op is not None and soap_op.get("soapAction"):
-                    actions.setdefault(op.get("name"), set()).add(soap_op.get("soapAction"))
-        port_type = self.tree.find(f"{{{WSDL_NS}}}portType")
-        self.operations: dict[str, Operation] = {}
-        for op in port_type.iter(f"{{{WSDL_NS}}}operation"):
-            name = op.get("name")
-            element = elements.get(name)
-            params = tuple(p.get("name") for p in element.iter(f"{{{XSD_NS}}}element") if p is not element
-                           and p.get("name")) if element is not None else ()
-            self.operations[name] = Operation(name, frozenset(actions.get(name, ())), params)
-        self.by_lower = {name.lower(): op for name, op in self.operations.items()}
-        self.by_action = {a: op for op in self.operations.values() for a in op.actions}
-
-    def with_address(self, location: str) -> bytes:
-        """The WSDL with every soap:address / soap12:address pointing at ``location``."""
-        tree = etree.fromstring(self.raw, _parser(keep_comments=True))
-        for ns in (WSDL_SOAP11, WSDL_SOAP12):
-            for address in tree.iter(f"{{{ns}}}address"):
-                address.set("location", location)
-        return etree.tostring(tree, xml_declaration=True, encoding="utf-8")
-
-
-def _parser(*, keep_comments: bool = False) -> etree.XMLParser:
-    """A hardened parser: no entity expansion, no network, no huge trees (XXE and entity bombs)."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
-                           dtd_validation=False, remove_comments=not keep_comments,
-                           remove_pis=not keep_comments)
 
 
 # -- the dialect ------------------------------------------------------------------------------------
 
-Params = dict[str, "str | None"]
-
-
-class Wbsapi:
+class Wbsapi(AsmxService):
     name = NAME
 
     def __init__(self, core: Core) -> None:
         self.core = core
         self.codes = CodeBook(core.contracts.catalog, NAME)
-        self.description = ServiceDescription(core.contracts.wsdl_path.read_bytes())
+        super().__init__(ServiceDescription(core.contracts.wsdl_path.read_bytes()))
         self.handlers: dict[str, Callable[[Params], str]] = {
             "sendUnique": self.send_unique, "sendMultiple": self.send_multiple, "inBox": self.inbox,
             "status": self.status, "cancel": self.cancel,
@@ -168,7 +64,6 @@ class Wbsapi:
         if missing:
             raise RuntimeError(f"wbsapi.wsdl and the dialect disagree on operations: {sorted(missing)}")
         self._code = lru_cache(maxsize=256)(self._lookup)
-        self._wsdl_cache: dict[str, bytes] = {}
 
     # -- routing --------------------------------------------------------------------------------------
     def matches(self, request: Request) -> bool:
@@ -185,51 +80,19 @@ class Wbsapi:
             return response
         if rest:
             return self._http_post(request, rest)
-        return self._soap(request)
-
-    def failure(self, request: Request) -> Response:
-        """The emulator failed: a SOAP Server fault, as .asmx answers an unhandled exception."""
-        version = BY_CONTENT_TYPE.get(request.content_type, SOAP11)
-        return self._fault(version, SoapFault("server", "Server was unable to process request."))
+        return self.soap(request)
 
     # -- GET: WSDL and pages --------------------------------------------------------------------------
     def _get(self, request: Request, rest: str) -> Response:
         keys = {k.lower(): v for k, v in request.query}
         if not rest and "wsdl" in keys:
-            host = request.headers.get("host", "")
-            if not _HOST.match(host):
-                host = ""
-            if host not in self._wsdl_cache:
-                self._wsdl_cache[host] = (self.description.with_address(f"http://{host}{PATH}") if host
-                                          else self.description.raw)
-            return Response(200, self._wsdl_cache[host], "text/xml; charset=utf-8")
+            return self.wsdl(request, PATH)
         if not rest and keys.get("op") in self.description.operations:
-            return self._page(self.description.operations[keys["op"]])
+            return self.page(self.description.operations[keys["op"]], PATH)
         if not rest:
-            return self._page(None)
+            return self.page(None, PATH)
         return Response.text("Request format is unrecognized for URL unexpectedly ending in "
                              f"'/{rest}'.", 500)
-
-    def _page(self, op: Operation | None) -> Response:
-        """The .asmx help page: the operations list, or one operation's parameters and test form."""
-        service = html.escape(self.description.service)
-        if op is None:
-            items = "".join(f'<li><a href="{PATH}?op={html.escape(n)}">{html.escape(n)}</a></li>'
-                            for n in sorted(self.description.operations, key=str.lower))
-            body = (f"<p>The following operations are supported. For a formal definition, please review the "
-                    f'<a href="{PATH}?WSDL">Service Description</a>.</p><ul>{items}</ul>')
-        else:
-            rows = "".join(f'<tr><td>{html.escape(p)}:</td><td><input type="text" name="{html.escape(p)}"/>'
-                           "</td></tr>" for p in op.params)
-            body = (f'<p>Click <a href="{PATH}">here</a> for a complete list of operations.</p>'
-                    f"<h2>{html.escape(op.name)}</h2><h3>Test</h3>"
-                    "<p>To test the operation using the HTTP POST protocol, click the 'Invoke' button.</p>"
-                    f'<form method="POST" action="{PATH}/{html.escape(op.name)}"><table>'
-                    f'<tr><td>Parameter</td><td>Value</td></tr>{rows}</table>'
-                    '<input type="submit" value="Invoke"/></form>')
-        page = (f"<!DOCTYPE html><html><head><title>{service} Web Service</title></head>"
-                f"<body><h1>{service}</h1>{body}</body></html>")
-        return Response(200, page.encode("utf-8"), "text/html; charset=utf-8")
 
     # -- the HTTP POST protocol of the test pages -----------------------------------------------------
     def _http_post(self, request: Request, operation: str) -> Response:
@@ -243,90 +106,12 @@ class Wbsapi:
         except SoapFault as fault:
             return Response.text(f"System.InvalidOperationException: {fault.message}", 500)
         ns = escape(self.description.namespace, {'"': "&quot;"})
-        text = f'<?xml version="1.0" encoding="utf-8"?>\n<string xmlns="{ns}">{_xml_text(result)}</string>'
+        text = f'<?xml version="1.0" encoding="utf-8"?>\n<string xmlns="{ns}">{xml_text(result)}</string>'
         return Response.xml(text)
 
     # -- SOAP ------------------------------------------------------------------------------------------
-    def _soap(self, request: Request) -> Response:
-        version = BY_CONTENT_TYPE.get(request.content_type)
-        if version is None:
-            return self._fault(SOAP11, SoapFault(
-                "client", f"Unsupported Content-Type {request.content_type or '(none)'!r}: SOAP 1.1 is "
-                "text/xml, SOAP 1.2 application/soap+xml.", 415))
-        try:
-            op, params = self._read_envelope(request, version)
-            result = self._invoke(op, params)
-        except SoapFault as fault:
-            return self._fault(version, fault)
-        body = (f'<{op.name}Response xmlns="{escape(self.description.namespace)}">'
-                f"<{op.name}Result>{_xml_text(result)}</{op.name}Result></{op.name}Response>")
-        return Response(200, _envelope(version, body), version.content_type)
-
-    def _read_envelope(self, request: Request, version: SoapVersion) -> tuple[Operation, Params]:
-        try:
-            root = etree.fromstring(request.body, _parser())
-        except etree.XMLSyntaxError as exc:
-            raise SoapFault("client", f"Server was unable to read request. There is an error in XML "
-                            f"document: {exc.msg}") from None
-        if root is None:
-            raise SoapFault("client", "Server was unable to read request: the document is empty.")
-        docinfo = root.getroottree().docinfo
-        if docinfo.doctype or docinfo.internalDTD is not None:
-            raise SoapFault("client", "A SOAP message must not contain a Document Type Declaration.")
-        qname = etree.QName(root)
-        if qname.localname != "Envelope":
-            raise SoapFault("client", f"The root element is {qname.localname!r}, not a SOAP Envelope.")
-        if qname.namespace != version.envelope:
-            raise SoapFault("version", f"Possible SOAP version mismatch: Envelope namespace "
-                            f"{qname.namespace or '(none)'} was unexpected. Expecting {version.envelope}.")
-        header = root.find(f"{{{version.envelope}}}Header")
-        if header is not None:
-            for block in header:
-                if isinstance(block.tag, str) and block.get(f"{{{version.envelope}}}mustUnderstand") in ("1", "true"):
-                    raise SoapFault("must_understand", f"SOAP header {etree.QName(block).localname} was not "
-                                    "understood.")
-        body = root.find(f"{{{version.envelope}}}Body")
-        if body is None:
-            raise SoapFault("client", "The SOAP Envelope has no Body.")
-        children = [c for c in body if isinstance(c.tag, str)]
-        if len(children) != 1:
-            raise SoapFault("client", f"The SOAP Body must hold one operation element, not {len(children)}.")
-        element = children[0]
-        op = self._operation(request, version, element)
-        params: Params = {}
-        for child in element:
-            if not isinstance(child.tag, str):
-                continue
-            name = etree.QName(child).localname
-            if child.get(f"{{{XSI_NS}}}nil") in ("true", "1"):
-                params.setdefault(name, None)
-            else:
-                params.setdefault(name, "".join(child.itertext()))
-        return op, params
-
-    def _operation(self, request: Request, version: SoapVersion, element: Any) -> Operation:
-        """The operation: named by SOAPAction (1.1) or the action parameter (1.2) when given, and by the
-        Body's element, which must agree (.asmx routes by the action)."""
-        if version is SOAP11:
-            action = request.headers.get("soapaction", "").strip().strip('"')
-        else:
-            found = _ACTION.search(request.headers.get("content-type", ""))
-            action = found.group(1).strip() if found else ""
-        qname = etree.QName(element)
-        if qname.namespace not in (self.description.namespace, None):
-            raise SoapFault("client", f"Unknown operation element {{{qname.namespace}}}{qname.localname}: "
-                            f"operations are in the namespace {self.description.namespace}.")
-        by_element = self.description.by_lower.get(qname.localname.lower())
-        if action:
-            op = self.description.by_action.get(action)
-            if op is None:
-                raise SoapFault("client", f"Server did not recognize the value of HTTP Header SOAPAction: {action}.")
-            if by_element is not op:
-                raise SoapFault("client", f"The Body element {qname.localname} does not match the action {action}.")
-            return op
-        if by_element is None:
-            raise SoapFault("client", f"Server did not recognize the operation {qname.localname}.")
-        return by_element
+    def run(self, op: Operation, element: Any, context: Any) -> str:
+        return xml_text(self._invoke(op, element_params(element)))
 
     def _invoke(self, op: Operation, params: Params) -> str:
         """Run one operation; a refusal is rendered as the operation's `<code>;<TEXT>` line."""
@@ -334,17 +119,6 @@ class Wbsapi:
             return self.handlers[op.name](params)
         except Refused as refusal:
             return self.error(op.name, refusal.reason)
-
-    def _fault(self, version: SoapVersion, fault: SoapFault) -> Response:
-        message = _xml_text(fault.message)
-        code = version.fault_codes[fault.kind]
-        if version is SOAP11:
-            inner = (f"<soap:Fault><faultcode>{code}</faultcode><faultstring>{message}</faultstring>"
-                     "<detail /></soap:Fault>")
-        else:
-            inner = (f"<soap:Fault><soap:Code><soap:Value>{code}</soap:Value></soap:Code><soap:Reason>"
-                     f'<soap:Text xml:lang="en">{message}</soap:Text></soap:Reason><soap:Detail /></soap:Fault>')
-        return Response(fault.status, _envelope(version, inner), version.content_type)
 
     # -- codes ----------------------------------------------------------------------------------------
     def _lookup(self, operation: str, reason: str) -> tuple[str, str]:
@@ -596,17 +370,6 @@ def _moment(text: str, name: str) -> float:
         raise SoapFault("client", f"Server was unable to read request: {name} {text!r} is not a valid "
                         "xs:dateTime.") from None
     return (value if value.tzinfo else value.replace(tzinfo=BRT)).timestamp()
-
-
-def _xml_text(text: str) -> str:
-    """Text safe inside an XML element: escaped, characters XML 1.0 cannot carry removed, CR kept."""
-    return escape(_XML_UNSAFE.sub("", text)).replace("\r", "&#13;")
-
-
-def _envelope(version: SoapVersion, body: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{version.envelope}" '
-            f'xmlns:xsi="{XSI_NS}" xmlns:xsd="{XSD_NS}"><soap:Body>{body}</soap:Body></soap:Envelope>'
-            ).encode("utf-8")
 
 
 def build(app: Any) -> Wbsapi:
