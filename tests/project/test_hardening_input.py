@@ -127,3 +127,22 @@ def test_a_non_ascii_bearer_token_is_a_wrong_token_and_cannot_be_created(http: h
     assert made.status_code == 200
     assert http.post("/", json={"acao": "saldo"}, headers={"authorization": "Bearer abc-DEF_1.2~3+4/5=="}
                      ).status_code == 200
+
+
+def test_the_suite_control_client_speaks_the_documented_control_api(emulator: Emulator) -> None:
+    """Every call of ControlClient (the suite's) passes the control API's schema checks."""
+    from smsconform.conformance.control import ControlClient
+
+    client = ControlClient(emulator.base_url + "/_emulator")
+    try:
+        client.advance(1)
+        client.set_outcome("11991110002", "undelivered")
+        client.register_callback("mensagem", "status", None)
+        client.register_callback("speedmarket", "status", "http://127.0.0.1:9/cb")
+        client.inject_mo("11991110001", "SIM")
+        client.inject_mo("11991110001", "SIM", dialect="speedmarket")
+        client.credits(10)
+        client.maintenance([])
+        assert client.accounts() and client.messages() == [] and client.now() > 0
+    finally:
+        client.close()
