@@ -112,6 +112,8 @@ def test_an_undocumented_method_is_405_with_allow(emulator: Emulator, http: http
     answer = http.request("PATCH", "/_emulator/clock")
     assert answer.status_code == 405 and answer.headers["allow"] == "GET, POST"
     assert http.get("/_emulator/nothing").status_code == 404
+    too_large = http.post("/_emulator/clock", content=b" " * (17 * 1024 * 1024), headers=JSON)
+    assert too_large.status_code == 413                                          # documented as TooLarge
 
 
 @pytest.mark.usefixtures("quiet_log")
