@@ -148,3 +148,14 @@ def test_the_suite_control_client_speaks_the_documented_control_api(emulator: Em
         assert client.accounts() and client.messages() == [] and client.now() > 0
     finally:
         client.close()
+
+
+@pytest.mark.usefixtures("quiet_log")
+def test_a_schedule_or_timezone_that_is_an_object_or_a_list_is_refused(http: httpx.Client) -> None:
+    """Found by Schemathesis (send-multiple, 100 examples): a JSON object or list as schedule or timezone
+    was used as a cache key. Each is refused with its documented code, 040 or 140."""
+    for field, value, code in (("schedule", {"a": 1}, "040"), ("schedule", [1], "040"),
+                               ("timezone", {"a": 1}, "140"), ("timezone", [], "140")):
+        body = {"messages": [{"type": 0, "number": "11991110001", "content": "x", field: value}]}
+        answer = http.post("/webservice-rest/send-multiple", auth=DEMO, json=body)
+        assert answer.status_code == 200 and code in answer.text, (field, value, answer.text)
