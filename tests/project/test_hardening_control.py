@@ -71,6 +71,8 @@ def test_a_control_token_is_required_when_set(tmp_path: Path) -> None:
         assert http.get("/_emulator/clock").status_code == 401
         assert http.post("/_emulator/reset", headers={TOKEN_HEADER: "wrong"}).status_code == 401
         assert http.get("/_emulator/clock", headers={TOKEN_HEADER: "s3cr3t-t0ken"}).status_code == 200
+        assert http.get("/_emulator/clock", params={"token": "s3cr3t-t0ken"}).status_code == 200   # EventSource
+        assert http.post("/_emulator/reset", params={"token": "s3cr3t-t0ken"}).status_code == 401    # GET only
         client = ControlClient(emu.base_url + "/_emulator", token="s3cr3t-t0ken")
         before = client.now()
         client.advance(30)

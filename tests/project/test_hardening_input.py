@@ -112,6 +112,8 @@ def test_an_undocumented_method_is_405_with_allow(emulator: Emulator, http: http
     answer = http.request("PATCH", "/_emulator/clock")
     assert answer.status_code == 405 and answer.headers["allow"] == "GET, POST"
     assert http.get("/_emulator/nothing").status_code == 404
+    too_large = http.post("/_emulator/clock", content=b" " * (17 * 1024 * 1024), headers=JSON)
+    assert too_large.status_code == 413                                          # documented as TooLarge
 
 
 @pytest.mark.usefixtures("quiet_log")
@@ -127,3 +129,33 @@ def test_a_non_ascii_bearer_token_is_a_wrong_token_and_cannot_be_created(http: h
     assert made.status_code == 200
     assert http.post("/", json={"acao": "saldo"}, headers={"authorization": "Bearer abc-DEF_1.2~3+4/5=="}
                      ).status_code == 200
+
+
+def test_the_suite_control_client_speaks_the_documented_control_api(emulator: Emulator) -> None:
+    """Every call of ControlClient (the suite's) passes the control API's schema checks."""
+    from smsconform.conformance.control import ControlClient
+
+    client = ControlClient(emulator.base_url + "/_emulator")
+    try:
+        client.advance(1)
+        client.set_outcome("11991110002", "undelivered")
+        client.register_callback("mensagem", "status", None)
+        client.register_callback("speedmarket", "status", "http://127.0.0.1:9/cb")
+        client.inject_mo("11991110001", "SIM")
+        client.inject_mo("11991110001", "SIM", dialect="speedmarket")
+        client.credits(10)
+        client.maintenance([])
+        assert client.accounts() and client.messages() == [] and client.now() > 0
+    finally:
+        client.close()
+
+
+@pytest.mark.usefixtures("quiet_log")
+def test_a_schedule_or_timezone_that_is_an_object_or_a_list_is_refused(http: httpx.Client) -> None:
+    """Found by Schemathesis (send-multiple, 100 examples): a JSON object or list as schedule or timezone
+    was used as a cache key. Each is refused with its documented code, 040 or 140."""
+    for field, value, code in (("schedule", {"a": 1}, "040"), ("schedule", [1], "040"),
+                               ("timezone", {"a": 1}, "140"), ("timezone", [], "140")):
+        body = {"messages": [{"type": 0, "number": "11991110001", "content": "x", field: value}]}
+        answer = http.post("/webservice-rest/send-multiple", auth=DEMO, json=body)
+        assert answer.status_code == 200 and code in answer.text, (field, value, answer.text)

@@ -98,6 +98,8 @@ class EmulatorApp:
     _last_tick: float = 0.0
     _last_request: float = 0.0
     _journal_seq: int = 0
+    _formatted: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)  # journal_entries' cache
+    _formatted_with: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.dialects:
@@ -166,23 +168,35 @@ class EmulatorApp:
         return self._journal_seq
 
     def journal_entries(self) -> list[dict[str, Any]]:
-        out = []
+        """Every kept exchange, its credentials redacted. Redacting costs a search for every spelling of
+        every account secret, so an entry is formatted once and kept until the accounts' secrets change."""
         secrets = _account_secrets(self.core)
-        for seq, at, dialect, request, (status, response, dropped), took in self.journal:
-            body = request.body[:4000].decode("utf-8", "replace")
-            out.append({
-                "seq": seq,
-                "at": at,
-                "dialect": dialect,
-                "method": request.method,
-                "path": request.path,
-                "query": _redact(request.query, secrets),
-                "body": _redact_body(body, secrets) if request.content_type in ("application/json", "text/xml",
-                                                                                "application/soap+xml")
-                else ("<form>" if body else ""),
-                "status": status,
-                "response": secrets.text(response.decode("utf-8", "replace")),
-                "dropped": dropped,
-                "ms": round(took * 1000, 3),
-            })
+        if self._formatted_with != secrets.forms or len(self._formatted) > 2 * (self.journal.maxlen or 10000):
+            self._formatted, self._formatted_with = {}, secrets.forms
+        out = []
+        for entry in self.journal:
+            formatted = self._formatted.get(entry[0])
+            if formatted is None:
+                formatted = self._formatted[entry[0]] = _journal_entry(entry, secrets)
+            out.append(dict(formatted))
         return out
+
+
+def _journal_entry(entry: tuple[Any, ...], secrets: Redactor) -> dict[str, Any]:
+    seq, at, dialect, request, (status, response, dropped), took = entry
+    body = request.body[:4000].decode("utf-8", "replace")
+    return {
+        "seq": seq,
+        "at": at,
+        "dialect": dialect,
+        "method": request.method,
+        "path": request.path,
+        "query": _redact(request.query, secrets),
+        "body": _redact_body(body, secrets) if request.content_type in ("application/json", "text/xml",
+                                                                        "application/soap+xml")
+        else ("<form>" if body else ""),
+        "status": status,
+        "response": secrets.text(response.decode("utf-8", "replace")),
+        "dropped": dropped,
+        "ms": round(took * 1000, 3),
+    }

@@ -11,7 +11,8 @@ in the developer's browser must not reach it:
   bound address, a loopback name (``localhost``, ``*.localhost``, 127.0.0.0/8, ``::1``) or, when the
   emulator listens on every interface, an IP address (a rebinding attack always carries a name) pass.
 - shared setups: an optional token (``--control-token`` or SMSCONFORM_CONTROL_TOKEN), sent in the
-  ``X-Emulator-Token`` header, without which nothing under /_emulator/ answers.
+  ``X-Emulator-Token`` header (or, on a GET only, as ``?token=``: the web console's event stream cannot
+  set a header), without which nothing under /_emulator/ answers.
 
 The provider dialects are not guarded: real clients send them anything, from anywhere.
 """
@@ -27,6 +28,7 @@ from .http import Request, Response
 
 TOKEN_HEADER = "x-emulator-token"
 TOKEN_ENV = "SMSCONFORM_CONTROL_TOKEN"
+TOKEN_QUERY = "token"   # a GET may carry it as ?token= instead: a browser's EventSource cannot set headers
 LOOPBACK_NAMES = frozenset({"localhost"})
 WILDCARD_ADDRESSES = frozenset({"0.0.0.0", "::", ""})
 
@@ -113,6 +115,8 @@ class ControlGuard:
             return _refused(415, "a control request body is JSON: send Content-Type: application/json")
         if self.token is not None:
             given = headers.get(TOKEN_HEADER, "")
+            if not given and request.method == "GET":  # EventSource (the console's live view) sets no header
+                given = next((v for k, v in request.query if k == TOKEN_QUERY), "")
             if not hmac.compare_digest(given.encode("latin-1", "replace"), self.token.encode("ascii")):
                 return _refused(401, f"this emulator's control API needs its token in the {TOKEN_HEADER} header")
         return None

@@ -82,7 +82,7 @@ def warn_if_exposed(host: str, token: str | None) -> None:
                 "WARNING: the emulator listens on %s, reachable from other machines, and its control API "
                 "(/_emulator/: reset,\nfaults, callbacks, the journal) has no token. Anyone who reaches the "
                 "port can steer it. Give --control-token\n(or SMSCONFORM_CONTROL_TOKEN) and send it in the "
-                "%s header, or listen on 127.0.0.1.\n" + "!" * 100, host, TOKEN_HEADER)
+                "%s header, or listen on 127.0.0.1.\n" + "!" * 100, host, TOKEN_HEADER.title())
 
 
 # Lazy messages (Core.settle) are brought up to the clock in chunks of about SETTLE_CHUNK messages, one a

@@ -294,7 +294,12 @@ class Speedmarket:
         if (type_ in MEDIA_TYPES or type_ in CAPTION_TYPES or not content.strip()  # plain text: nothing more to check
                 or not (content.isascii() or is_text(content))):                 # but that it is text
             self._check_content(type_, content, fields.get("caption"))
-        key = (fields.get("schedule"), fields.get("timezone"))
+        schedule, zone = fields.get("schedule"), fields.get("timezone")
+        if isinstance(schedule, (dict, list)):  # no cache key, and no time either: _schedule refuses its text
+            schedule = _as_text(schedule)
+        if isinstance(zone, (dict, list)):
+            zone = _as_text(zone)
+        key = (schedule, zone)
         schedule_at = tz_cache[key] if key in tz_cache else tz_cache.setdefault(key, self._schedule(*key))
         campaign_id = fields.get("campaign_id")
         if type(campaign_id) is not str or not campaign_id:
