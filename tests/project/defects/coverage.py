@@ -18,7 +18,9 @@ from smsconform.emulator.dialects.fcati import Fcati
 from smsconform.emulator.dialects.mensagem import Mensagem
 from smsconform.emulator.dialects.painel import Painel
 from smsconform.emulator.dialects.speedmarket import Speedmarket
-from smsconform.emulator.dialects.wbsapi import WSDL_NS, WSDL_SOAP11, WSDL_SOAP12, ServiceDescription, Wbsapi, _parser
+from smsconform.emulator.dialects.soap import WSDL_NS, WSDL_SOAP11, WSDL_SOAP12, ServiceDescription
+from smsconform.emulator.dialects.soap import parser as _parser
+from smsconform.emulator.dialects.wbsapi import Wbsapi
 
 from .registry import Patches, defect
 
