@@ -50,10 +50,6 @@ def test_the_mock_answers_zeep_as_the_server_does(server_answers: dict[str, Any]
     assert canonical(mock_answers) == canonical(server_answers)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "emulator bug (reported to the lead): through mock() for requests, GET /wbsapi.asmx?WSDL arrives with no "
-    "Host header (requests adds it below the adapter responses patches), so the served WSDL keeps the "
-    "contract's address http://127.0.0.1:2738/wbsapi.asmx and zeep posts there, outside the mocked URL"))
 def test_zeep_works_through_a_mock_of_another_base_url(account: dict[str, str]) -> None:
     answers = _zeep("--mock", MOCK_OTHER_URL, account)
     assert not format_errors(answers) + scenario_errors(answers), answers

@@ -108,7 +108,8 @@ def test_insufficient_balance_is_402(http: httpx.Client) -> None:
 
 def test_only_post_and_only_its_paths(http: httpx.Client) -> None:
     refusal(http.get("/webhook/api-sms", headers=TOKEN), 400, "Requisição inválida")
-    assert http.get("/", headers=TOKEN).status_code == 404              # `/` answers POSTs only
+    root = http.get("/", headers=TOKEN, follow_redirects=False)     # `/` answers fcati POSTs only;
+    assert root.status_code == 302 and root.headers["location"] == "/_console/"  # a GET is a person: the console
     # the root catches no other dialect's path
     assert http.post("/sms/send", params={"u": "x"}, headers=TOKEN).text.startswith("9")
     assert http.post("/webservice-rest/balance", headers=TOKEN).json()["responseCode"] == "010"

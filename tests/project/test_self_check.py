@@ -123,7 +123,8 @@ def test_catalogue_has_at_least_25_defects_across_all_six_interfaces() -> None:
 
 
 def _known_rule(rule: str) -> bool:
-    """A rule id of the catalog, or of the other contracts the suite names (OpenAPI operation, grammar, WSDL)."""
+    """A rule id of the catalog, or of the other contracts the suite names (OpenAPI operation, grammar, WSDL,
+    the SMPP profile)."""
     contracts = load_contracts()
     kind, _, rest = rule.partition(":")
     dialect, _, name = rest.partition(".")
@@ -141,6 +142,8 @@ def _known_rule(rule: str) -> bool:
         return any(line.split(":")[0].strip().lstrip("?!") == name for line in text.splitlines())
     if kind == "wsdl":
         return f'operation name="{name}"' in (root / "wsdl" / f"{dialect}.wsdl").read_text(encoding="utf-8")
+    if kind == "profile":  # profile:smpp.<key>: a key of contracts/smpp/profile.yaml
+        return dialect == "smpp" and name.split(".")[0] in contracts.smpp
     return False
 
 

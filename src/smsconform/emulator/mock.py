@@ -168,9 +168,12 @@ class EmulatorMock:
     def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> Outcome:
         if self.app is None:
             raise RuntimeError("the mock is not active")
+        lowered = {k.lower(): v for k, v in headers.items()}
+        # requests adds Host below the adapter `responses` replaces: give the app the Host a socket would
+        # carry, so what it renders from it (the served WSDL's address) names the mocked base URL.
+        lowered.setdefault("host", urlsplit(url).netloc)
         request = Request(method=method.upper(), path=self._path(url),
-                          query_string=urlsplit(url).query.encode("latin-1", "replace"),
-                          headers={k.lower(): v for k, v in headers.items()}, body=body)
+                          query_string=urlsplit(url).query.encode("latin-1", "replace"), headers=lowered, body=body)
         with self._lock:
             outcome = self.app.handle(request)
         if outcome.delay:
