@@ -157,3 +157,17 @@ def test_pages_of_messages_are_cut_on_the_server_newest_first(http) -> None:
     assert http.get("/_emulator/messages/page", params={"text": "PAGE", "limit": 500}).json()["next_before"] is None
     assert http.get("/_emulator/messages/page", params={"limit": "x"}).status_code == 400
     assert http.get("/_emulator/message", params={"id": "999999"}).status_code == 409
+
+
+def test_the_event_stream_obeys_the_control_token(tmp_path: Path) -> None:
+    """EventSource sets no header: the console's stream carries the token as ?token=, and is refused without it."""
+    from smsconform.emulator.server import Emulator
+
+    emu = Emulator(db=tmp_path / "emulator.sqlite3", port=0, smpp_port=0, frozen=True, control_token="segredo")
+    with emu.running(), httpx.Client(base_url=emu.base_url, timeout=10, trust_env=False) as client:
+        assert client.get("/_emulator/events").status_code == 401
+        assert client.get("/_emulator/events", params={"token": "outro"}).status_code == 401
+        with client.stream("GET", "/_emulator/events", params={"token": "segredo"}) as stream:
+            assert stream.status_code == 200
+            first = next(line for line in stream.iter_lines() if line.startswith("data:"))
+        assert '"version"' in first

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 from .app import EmulatorApp
-from .guard import TOKEN_HEADER
 from .http import MAX_BODY, Request, Response
 
 EVENTS_PATH = "/_emulator/events"
@@ -69,11 +68,8 @@ class ASGIAdapter:
         The stream is GET /_emulator/version pushed: it is first asked of the control API like any other
         request, so whatever the control API refuses (a foreign origin, a missing token) is refused here.
         """
-        headers = dict(request.headers)
-        token = dict(request.query).get("token")
-        if token is not None:  # EventSource cannot set a header: the console passes the control token here
-            headers[TOKEN_HEADER] = token
-        first = self.app.handle(Request("GET", "/_emulator/version", b"", headers))
+        # the query goes along: EventSource sets no header, so the console sends the token as ?token= (guard.py)
+        first = self.app.handle(Request("GET", "/_emulator/version", request.query_string, request.headers))
         if first.response.status != 200:
             await self._send(send, first.response)
             return
