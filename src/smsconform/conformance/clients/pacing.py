@@ -88,7 +88,6 @@ class OnceAMinute:
         except TurnTooFar as exc:
             raise NotExercised(f"rate limit: {exc}") from None
 
-    _pace = pace
 
     def _mark(self, operation: str, account: str = "main", credentials: dict[str, str] | None = None) -> None:
         """Note a paced call (after it is sent), so the next one of its group waits its window."""

@@ -125,7 +125,7 @@ class ServiceSmsClient(OnceAMinute, SoapClient):
              *, pace: bool = True) -> Exchange:
         self.require(operation)
         if pace:
-            self._pace(operation, account)
+            self.pace(operation, account)
         creds = self.credentials(account)
         args: dict[str, Any] = {"User": creds.get("user", ""), "Pwd": creds.get("pwd", "")}
         flat = dict(params)
