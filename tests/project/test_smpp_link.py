@@ -27,9 +27,9 @@ SHORT = Timers(read_deadline=0.4, idle=0.6, enquire_link_answer=0.4, max_connect
 class Running:
     """An SmppServer with SHORT timers on a loop of its own thread."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, timers: Timers = SHORT) -> None:
         self.loop = asyncio.new_event_loop()
-        self.server = SmppServer(core, "127.0.0.1", 0, timers=SHORT)
+        self.server = SmppServer(core, "127.0.0.1", 0, timers=timers)
         ready = threading.Event()
 
         def run() -> None:
@@ -182,6 +182,26 @@ def test_failed_binds_slow_a_guesser_but_not_a_good_bind(port: int) -> None:
     answer = read_pdu(sock)
     assert answer is not None and answer.command_status == 0
     assert time.monotonic() - started < SHORT.first_delay * 0.8, "a good bind is answered at once"
+
+
+def test_a_slowed_refusal_longer_than_the_idle_timer_still_arrives(tmp_path: Path) -> None:
+    """The idle timer of an unbound link counts from the server's last word: a refusal slowed beyond
+    it is sent, then the link may close (CI once saw the link closed first, under load)."""
+    core = Core(tmp_path / "slow.sqlite3", frozen=True)
+    slow = Timers(read_deadline=0.4, idle=0.2, enquire_link_answer=0.4, max_connections=3, free_failures=0,
+                  first_delay=0.7, max_delay=0.7, failure_window=30)
+    handle = Running(core, slow)
+    try:
+        sock = connect(handle.server.port)
+        bind(sock, password="errada")
+        answer = read_pdu(sock)
+        assert answer is not None and answer.command_status == codec.Status.ESME_RINVPASWD
+        assert closed_within(sock, slow.idle + 1.0) is not None
+    finally:
+        handle.stop()
+        handle.loop.call_soon_threadsafe(handle.loop.stop)
+        handle.thread.join(5)
+        core.store.close()
 
 
 def test_a_stopping_smsc_unbinds_its_sessions(running: Running) -> None:

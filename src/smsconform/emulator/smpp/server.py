@@ -251,6 +251,7 @@ class Session:
     peer: str = ""
     enquiring: bool = False
     enquired_at: float = 0.0
+    answer_due: float = 0.0
     last_read: float = field(default_factory=time.monotonic)
     frames: p.FrameReader = field(default_factory=p.FrameReader)
     reassembler: p.Reassembler = field(default_factory=p.Reassembler)
@@ -416,6 +417,8 @@ class SmppServer:
             for session in list(self.sessions):
                 if session.closing:
                     continue
+                if session.answer_due > now:  # a slowed answer of ours is still to go out
+                    continue
                 quiet = now - session.last_read
                 if session.frames.pending and quiet > timers.read_deadline:
                     self._expire(session, "a PDU left unfinished")
@@ -490,7 +493,8 @@ class SmppServer:
         if refusal is not None:
             delay = self._failure_delay(session.peer) if refusal in self.profile.counted_failures else 0.0
             if delay > 0 and self._loop is not None:  # answers may come out of order (matched by sequence)
-                self._loop.call_later(delay, session.send, pdu.response(refusal))
+                session.answer_due = max(session.answer_due, time.monotonic() + delay)
+                self._loop.call_later(delay, self._answer_late, session, pdu.response(refusal))
             else:
                 session.send(pdu.response(refusal))
             return
@@ -499,6 +503,13 @@ class SmppServer:
                                   tlvs={p.Tag.SC_INTERFACE_VERSION: self.profile.interface_version}))
         if session.can_receive:
             self._notify()
+
+    @staticmethod
+    def _answer_late(session: Session, answer: Pdu) -> None:
+        """A slowed bind refusal goes out; the idle clock starts from it, not from the request, so a delay
+        longer than the idle timer never closes the link before its answer."""
+        session.send(answer)
+        session.last_read = max(session.last_read, time.monotonic())
 
     def _check_bind(self, session: Session, pdu: Pdu) -> int | None:
         """The bind's refusal status, or None; sets ``session.who`` on success. The password is checked
