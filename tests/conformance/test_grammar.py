@@ -29,6 +29,7 @@ from hypothesis.extra.lark import from_lark
 from lxml import etree
 
 from smsconform.conformance.clients.base import NotExercised
+from smsconform.conformance.control import control_of
 from smsconform.conformance.clients.wbsapi import SoapFault
 from smsconform.conformance.triggers import distinct_numbers, plan_for
 from smsconform.contracts import Code, load_contracts
@@ -246,10 +247,9 @@ def cost_centres(sms_clients: Any) -> list[str]:
 
 
 def target_now(client: Any) -> datetime:
-    control = client.target.time.control_url
-    if client.target.time.mode == "control" and control:
-        epoch = float(client.session.get(f"{control.rstrip('/')}/clock", timeout=30).json()["epoch"])
-        return datetime.fromtimestamp(epoch, BRT)
+    control = control_of(client.target)
+    if control is not None:
+        return datetime.fromtimestamp(control.now(), BRT)
     return datetime.now(BRT)
 
 

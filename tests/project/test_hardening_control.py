@@ -2,7 +2,9 @@
 control token, callback targets (SSRF), and a journal that keeps no credential."""
 from __future__ import annotations
 
+import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,8 @@ import httpx
 import pytest
 
 from smsconform.conformance.control import ControlClient
+from smsconform.conformance.emulator_target import credentials_for
+from smsconform.contracts import load_contracts
 from smsconform.emulator import callback_targets, mock
 from smsconform.emulator.guard import TOKEN_HEADER
 from smsconform.emulator.server import Emulator
@@ -169,3 +173,40 @@ def test_the_journal_keeps_no_speedmarket_password_in_a_json_body(http: httpx.Cl
     text = str(journal)
     assert "demo123" not in text.lower() and "ZGVtbzpkZW1vMTIz" not in text
     assert '"password":"***"' in journal[0]["body"] and '"Password":"***"' in journal[1]["body"]
+
+
+
+def _inline(table: dict[str, str]) -> str:
+    return "{ " + ", ".join(f"{key} = {json.dumps(value)}" for key, value in table.items()) + " }"
+
+
+def test_a_token_guarded_emulator_is_certified_with_the_token_from_the_environment(tmp_path: Path) -> None:
+    """Every client of the suite that steers the target (the clock, an injected MO, a paced turn) goes
+    through the run's one control client, which carries $SMSCONFORM_CONTROL_TOKEN: none calls the control
+    API on its own without it (wbsapi's inBox, painel's and ServiceSms's turns, speedmarket's clock did)."""
+    profile = load_contracts().emulator_profile
+    dialects = ("wbsapi", "painel", "speedmarket", "servicesms")
+    emu = Emulator(db=tmp_path / "e.sqlite3", port=0, smpp_port=0, frozen=True, control_token="t0ken-of-the-ci")
+    with emu.running():
+        lines = ['name = "guarded-emulator"']
+        for dialect in dialects:
+            lines += [f"[dialects.{dialect}]", f'base_url = "{emu.base_url}"',
+                      f"credentials = {_inline(credentials_for(profile['accounts']['main'])[dialect])}"]
+        lines += ["[fixtures.numbers]"] + [f"{key} = {json.dumps(value)}" for key, value in profile["numbers"].items()]
+        lines += ["[time]", 'mode = "control"', f'control_url = "{emu.base_url}/_emulator"']
+        target = tmp_path / "guarded.toml"
+        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SMSCONFORM_"))}
+        env["SMSCONFORM_CONTROL_TOKEN"] = "t0ken-of-the-ci"
+        run = subprocess.run([sys.executable, "-m", "smsconform.cli", "certify", "--target", str(target),
+                              "--reports", str(tmp_path / "reports"), "-k", STEERED]
+                             + [f"--dialect={d}" for d in dialects],
+                             env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    results = json.loads((tmp_path / "reports" / "results.json").read_text(encoding="utf-8"))
+    passed = {t["nodeid"] for t in results["tests"] if t["outcome"] == "passed"}
+    for word in ("inbox", "getstatus", "speedmarket"):
+        assert any(word in nodeid.lower() for nodeid in passed), (word, sorted(passed))
+
+
+STEERED = "inbox or InBox or getstatus or GetStatus or (speedmarket and (window or date or mt_date))"

@@ -1,6 +1,7 @@
 """A client of an emulator-like control API: how the suite moves time and sets state on a target."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import httpx
@@ -65,3 +66,16 @@ def _given(**fields: Any) -> dict[str, Any]:
     """A body without the fields left out: the control API holds bodies to its OpenAPI, where an optional
     field is absent, not null."""
     return {k: v for k, v in fields.items() if v is not None}
+
+
+@functools.lru_cache(maxsize=None)
+def _shared(base_url: str) -> ControlClient:
+    return ControlClient(base_url)
+
+
+def control_of(target: Any) -> ControlClient | None:
+    """The target's control API, one client per URL for the whole run (so every caller sends the control
+    token an emulator started with --control-token wants); None when time passes for real."""
+    if target.time.mode != "control" or not target.time.control_url:
+        return None
+    return _shared(target.time.control_url)

@@ -5,7 +5,7 @@ letting the target's clock move (its control API) or, in real time, taking turns
 (conformance/pacer.py), so no test is refused because another test, client or worker called first; the
 limit family turns pacing off to cross the limit (its calls are still recorded as made).
 
-A client using it sets ``control_http`` (an httpx client for the control API). Turns are kept per target,
+The control API is reached through the run's one client of it (control.control_of). Turns are kept per target,
 account and *group* (painel getstatus and ServiceSms GetStatus are one group: the service counts them as
 one), for every client of the run.
 """
@@ -15,6 +15,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..control import control_of
 from ..pacer import TurnTooFar, account_key, pacer_for
 from .base import NotExercised
 
@@ -24,7 +25,6 @@ PACED_SERVICE = "painel"   # the service whose once-a-minute marks both interfac
 class OnceAMinute:
     dialect: str
     target: Any
-    control_http: Any
     RATE_GROUP: dict[str, str] = {}          # operation -> the query it counts as (default: itself)
 
     @property
@@ -55,19 +55,16 @@ class OnceAMinute:
         return account_key(PACED_SERVICE, group, {"login": str(login), "pwd": str(creds.get("pwd"))})
 
     def target_now(self) -> float:
-        control = self.target.time.control_url
-        if self.target.time.mode == "control" and control:
-            return float(self.control_http.get(f"{control.rstrip('/')}/clock").json()["epoch"])
-        return time.time()
+        control = control_of(self.target)  # type: ignore[attr-defined]
+        return control.now() if control is not None else time.time()
 
     def let_pass(self, seconds: float) -> None:
         """Let ``seconds`` pass on the target: move its clock, or wait for real."""
         if seconds <= 0:
             return
-        control = self.target.time.control_url
-        if self.target.time.mode == "control" and control:
-            response = self.control_http.post(f"{control.rstrip('/')}/clock", json={"advance": seconds})
-            response.raise_for_status()
+        control = control_of(self.target)  # type: ignore[attr-defined]
+        if control is not None:
+            control.advance(seconds)
         else:
             time.sleep(seconds)
 

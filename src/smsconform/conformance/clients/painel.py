@@ -50,7 +50,6 @@ class PainelClient(OnceAMinute, HttpDialectClient):
 
     def __init__(self, target: Any) -> None:
         super().__init__(target)
-        self.control_http = self.http
         self._answered: dict[str, float] = {}  # pacing key -> when a call of it was last answered (status 1)
 
     def made_elsewhere(self, url: str) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from lxml import etree
 
 from ..exchange import Exchange
@@ -114,11 +113,6 @@ class ServiceSmsClient(OnceAMinute, SoapClient):
 
     def __init__(self, target: Target, version: str = "1.1") -> None:
         super().__init__(target, version)
-        self.control_http = httpx.Client(timeout=30.0, trust_env=False)
-
-    def close(self) -> None:
-        super().close()
-        self.control_http.close()
 
     # -- calls ----------------------------------------------------------------------------------------
     def call(self, operation: str, params: dict[str, Any], account: str = "main", version: str | None = None,

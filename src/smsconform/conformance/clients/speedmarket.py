@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
+from ..control import control_of
 from ..exchange import Exchange
 from .base import HttpDialectClient, NotExercised, Result
 
@@ -119,10 +120,9 @@ class SpeedmarketClient(HttpDialectClient):
     # -- valid requests -------------------------------------------------------------------------------
     def now(self) -> datetime:
         """The target's clock (its control API when it has one), in Brasília time as the service prints."""
-        control = self.target.time.control_url
-        if self.target.time.mode == "control" and control:
-            epoch = float(self.http.get(f"{control.rstrip('/')}/clock").json()["epoch"])
-            return datetime.fromtimestamp(epoch, BRT)
+        control = control_of(self.target)
+        if control is not None:
+            return datetime.fromtimestamp(control.now(), BRT)
         return datetime.fromtimestamp(time.time(), BRT)
 
     def window(self, days: float = 1.0) -> dict[str, str]:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ...contracts import load_contracts
+from ..control import control_of
 from ..exchange import Exchange
 from .base import NotExercised, Result
 from .soap import CONTENT_TYPES, ENVELOPES, FAULT, VERSIONS, SoapClient, SoapFault
@@ -116,12 +117,9 @@ class WbsapiClient(SoapClient):
     def _ensure_inbox(self) -> None:
         """A reply in today's inbox, so that inBox answers records (code 1): the control API injects one
         where the target has it; elsewhere the inbox is taken as it is."""
-        control = self.target.time.control_url
-        if self.target.time.mode != "control" or not control:
-            return
-        response = self.session.post(f"{control.rstrip('/')}/mo", timeout=30,
-                                     json={"number": self.number(), "text": "SMSCONFORM RESPOSTA", "account": "main"})
-        response.raise_for_status()
+        control = control_of(self.target)
+        if control is not None:
+            control.inject_mo(self.number(), "SMSCONFORM RESPOSTA", account="main")
 
     # -- flows the families share ---------------------------------------------------------------------
     def send_unique(self, number: str | None = None, text: str = TEST_TEXT, account: str = "main",
