@@ -45,6 +45,7 @@ class Walk:
     fixture: str = "valid"
     scheduled: bool = False
     actions: tuple[str, ...] = ()
+    params: tuple[tuple[str, Any], ...] = ()   # what else the send carries (speedmarket's WhatsApp type)
 
 
 WALKS: dict[str, dict[tuple[str, str], Walk]] = {
@@ -69,6 +70,11 @@ WALKS: dict[str, dict[tuple[str, str], Walk]] = {
         ("3", "-3"): Walk("outcome_invalid"),
         ("3", "7"): Walk("outcome_expired"),
         ("3", "8"): Walk("outcome_rejected"),
+        ("3", "-9"): Walk("no_coverage"),
+        ("3", "-8"): Walk("content_blocked"),
+        ("3", "-7"): Walk("no_whatsapp", params=(("type", 5),)),   # -7 is "Only for WhatsApp" (types 5-8)
+        ("3", "-5"): Walk("blacklisted"),
+        ("3", "-4"): Walk("landline"),
         ("-1", "6"): Walk(scheduled=True, actions=("pause",)),
         ("6", "-1"): Walk(scheduled=True, actions=("pause", "resume")),
         ("-1", "-6"): Walk(scheduled=True, actions=("cancel",)),
@@ -89,7 +95,10 @@ def _params() -> list[Any]:
         machine = catalog.machine(machine_id)
         for edge in machine.edges:
             walk = walks.get((edge.source, edge.target))
-            rules = [machine.id] + ([_code_rule(machine, edge.target)] if walk else [])
+            # a walk that crosses the edge observed both its ends (the first one too: a receipt, or mt_id's
+            # answer, never the suite's assumption), so both codes are this test's to exercise
+            rules = [machine.id] + ([_code_rule(machine, edge.source), _code_rule(machine, edge.target)]
+                                    if walk else [])
             out.append(pytest.param(machine, (edge.source, edge.target), walk,
                                     id=f"{machine.id}[{edge.source}->{edge.target}]",
                                     marks=[pytest.mark.rules(*rules), pytest.mark.dialect(machine.dialect)]))
@@ -185,9 +194,9 @@ def _smpp_receipts(machine: Machine, walk: Walk, smpp: Any, sms_clients: Any, co
 def _walk_speedmarket(machine: Machine, walk: Walk, sms_clients: Any, control: Any, target: Any) -> list[str]:
     client = sms_clients("speedmarket")
     number = _number(walk, client, target)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = dict(walk.params)
     if walk.scheduled:
-        extra = {"schedule": datetime.fromtimestamp(control.now() + SCHEDULE_AHEAD, BRT).strftime("%Y-%m-%d %H:%M:%S"),
+        extra |= {"schedule": datetime.fromtimestamp(control.now() + SCHEDULE_AHEAD, BRT).strftime("%Y-%m-%d %H:%M:%S"),
                  "timezone": "-03:00"}
     sent = client.send_single(number, TEXT, **extra)
     assert sent.id is not None, f"send-single to {number} answered no id: {sent.exchange.text[:200]!r}"
