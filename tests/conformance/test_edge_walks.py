@@ -52,6 +52,7 @@ WALKS: dict[str, dict[tuple[str, str], Walk]] = {
     "smpp.dlr": {
         ("0", "6"): Walk(scheduled=True),
         ("0", "4"): Walk(scheduled=True, actions=("cacl",)),
+        ("6", "4"): Walk(scheduled=True, actions=("pause", "cancel")),   # paused on the platform: accepted (6)
         ("6", "1"): Walk(),
         ("1", "2"): Walk(),
         ("6", "8"): Walk("outcome_rejected"),
@@ -175,10 +176,13 @@ def _smpp_receipts(machine: Machine, walk: Walk, smpp: Any, sms_clients: Any, co
     if walk.scheduled:  # DLR 0 (agendada) first, before anything is done to it
         assert settle(lambda got: bool(got)), f"a scheduled message got no DLR 0 receipt: {codes()}"
     for action in walk.actions:
-        assert action == "cacl", f"no SMPP walk action {action!r}"
-        mensagem = sms_clients("mensagem")  # one platform: cacl names an SMPP message by its protocol (003)
-        mensagem.call("cacl", {"h": submitted.message_id})
-        settle(lambda got: bool(finals & set(got)))
+        before = len(codes())
+        if action == "cacl":
+            mensagem = sms_clients("mensagem")  # one platform: cacl names an SMPP message by its protocol (003)
+            mensagem.call("cacl", {"h": submitted.message_id})
+        else:  # what the platform's operators do (the control API)
+            control.message_action(action, hash=submitted.message_id)
+        settle(lambda got: len(got) > before)
     if walk.scheduled and not walk.actions:
         control.advance(SCHEDULE_AHEAD)
     for seconds in SMPP_ADVANCES:

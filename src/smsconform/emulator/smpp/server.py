@@ -713,7 +713,8 @@ class SmppServer:
         row = core.store.db.execute("SELECT * FROM smpp_messages WHERE message_id = ?", (msg.id,)).fetchone()
         if row is None:
             return []
-        dlr = self.profile.dlr(state)
+        state = _reported_state(msg, state)
+        dlr = self.profile.dlr(state) if state is not None else None
         if dlr is None:
             return []
         final = dlr.final and msg.next_at is None
@@ -865,6 +866,16 @@ class Whole:
 
     submission: Submission
     parts: list[tuple[str, int]]
+
+
+def _reported_state(msg: Message, state: str) -> str | None:
+    """The state a receipt reports: a message the platform paused is still accepted and will be sent (DLR 6,
+    so a cancel then is 6 -> 4); when it is resumed, waiting and queued again tell the ESME nothing new."""
+    if state == m.PAUSED:
+        return m.QUEUED
+    if state in (m.WAITING, m.QUEUED) and msg.entered(m.PAUSED) is not None:
+        return None
+    return state
 
 
 def _receipt_wanted(wanted: int, dlr: Dlr, final: bool) -> bool:
