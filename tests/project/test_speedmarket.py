@@ -351,10 +351,11 @@ def test_send_multiple_duplicate_campaign_ids_in_one_batch(http: httpx.Client) -
         (NUMBERS["outcome_no_dlr"], 0, "-1", "0"),
         (NUMBERS["outcome_error"], 0, "-1", "8"),
         (NUMBERS["outcome_invalid"], 0, "-1", "-3"),
-        (NUMBERS["blacklisted"], 0, "-5", "-5"),
-        (NUMBERS["landline"], 0, "-4", "-4"),
-        (NUMBERS["no_coverage"], 0, "-9", "-9"),
-        (NUMBERS["no_whatsapp"], 5, "-7", "-7"),
+        (NUMBERS["blacklisted"], 0, "-1", "-5"),   # prepared first, blocked at the operator level
+        (NUMBERS["landline"], 0, "-1", "-4"),
+        (NUMBERS["no_coverage"], 0, "-1", "-9"),
+        (NUMBERS["content_blocked"], 0, "-1", "-8"),
+        (NUMBERS["no_whatsapp"], 5, "-1", "-7"),
         (NUMBERS["no_whatsapp"], 0, "-1", "1"),
         (NUMBERS["antifraud"], 0, "3", "3"),
     ],
@@ -499,9 +500,11 @@ def test_status_and_mo_callbacks(http: httpx.Client, control: Any, receiver: Any
     control("POST", "/callbacks", {"dialect": "speedmarket", "kind": "mo", "url": receiver.url + "/mo.php?x=1"})
     sent = single(http, campaign_id="abc123")["id"]
     blocked = single(http, number=NUMBERS["blacklisted"])["id"]
-    calls = receiver.wait(1)
-    assert [(c["id"], c["status"]) for c in calls] == [(blocked, "-5")]      # the block is known at once
-    advance(control, 2)                                                       # queued, then at the operator
+    advance(control, 2)                                                       # queued: nothing is called back
+    assert receiver.calls == []                                               # (preparation level)
+    advance(control, 1)                                                       # at the operator, or blocked there
+    calls = receiver.wait(2)
+    assert sorted((c["id"], c["status"]) for c in calls) == sorted([(blocked, "-5"), (sent, "0")])
     advance(control, 10)                                                      # and at the handset
     calls = receiver.wait(3)
     # the server's sender delivers due callbacks concurrently: order them by their status date

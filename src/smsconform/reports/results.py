@@ -121,11 +121,20 @@ def _coverage(contracts: Contracts, rules: list[dict[str, Any]], records: Iterab
                                if any(r["dialect"] == d for r in entries)}
         out[name] = share
     edges = {(m.id, e.source, e.target) for m in contracts.catalog.machines for e in m.edges}
-    observed = {tuple(t) for r in records for t in r.transitions if len(t) == 3}
+    # An edge seen by a test that then failed (or was interrupted) is not exercised: only a passing test's
+    # observation counts, as for codes.
+    observed = {tuple(t) for r in records if r.outcome == PASSED for t in r.transitions if len(t) == 3}
     seen = edges & observed  # type: ignore[operator]
+    by_machine = {}
+    for machine in contracts.catalog.machines:
+        mine = [(e.source, e.target) for e in machine.edges]
+        missing = [list(e) for e in mine if (machine.id, *e) not in seen]
+        by_machine[machine.id] = {"dialect": machine.dialect, "total": len(mine), "exercised": len(mine) - len(missing),
+                                  "unobserved": missing}
     out["transitions"] = {
         "total": len(edges), "exercised": len(seen), "percent": round(100.0 * len(seen) / len(edges), 1) if edges else 0.0,
-        "note": "edges a test reported observing (user property `transitions`: [[machine id, from, to], ...])",
+        "note": "edges a passing test reported observing (user property `transitions`: [[machine id, from, to], ...])",
+        "by_machine": by_machine,
     }
     return out
 

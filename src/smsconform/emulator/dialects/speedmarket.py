@@ -9,7 +9,8 @@ Content-Type, unknown parameters (the misspelt `campaing_id`, `utf8=1`) ignored,
 
 Blacklisted, landline and no-coverage numbers are accepted and then get their negative status, as the
 seed's status table implies ("Blocked – Black listed" is a *status*, not a refusal): the core is asked
-with ``Submission(block_as_status=True)``.
+with ``Submission(block_as_status=True)``, prepares the message (-1, 3) and blocks it when it would go to
+the operator, the level the block statuses belong to (machines.yaml speedmarket.message, 3 -> -9 ... -4).
 
 Choices the seed leaves open (inferred, kept here because they are wire behaviour, not codes):
 - credit pools: `type` 0 bills the SMS pool (`long`, balance_1), 1 and 2 "SMS Interativo" the `short`
@@ -350,14 +351,9 @@ class Speedmarket:
     def _submit(self, who: Principal, items: list[Submission]) -> list[Accepted | Refused]:
         if self._expired(who):
             raise Refused("insufficient_credits", "expired")
-        results = self.core.submit(who, NAME, items)
-        now = self.core.now()
-        for result in results:
-            if isinstance(result, Accepted) and result.block:
-                msg = self.core.message(id=result.id)
-                if msg is not None:
-                    self.core._enqueue_callbacks(msg, msg.state, now)   # the operator-level status is known at once
-        return results
+        # a blocked number's message is prepared first and blocked when it would reach the operator (its
+        # negative status follows 3, machines.yaml), so its call-back comes with that move, as any status's
+        return self.core.submit(who, NAME, items)
 
     def _result_code(self, result: Accepted) -> str:
         return "scheduled" if result.scheduled else "ok"
@@ -463,6 +459,10 @@ class Speedmarket:
             return self.block_reason(msg)
         if msg.state == m.ERROR and msg.entered(m.SENT) is None:
             return m.REJECTED   # refused before reaching the handset: "Message Rejected by operator" (8)
+        if msg.state == m.REJECTED and msg.entered(m.SENT) is not None:
+            # after "received to operator" (0) only the handset level follows (0 -> 1, 9, -2): a rejection
+            # the operator reports that late is a message the handset did not receive (9)
+            return m.UNDELIVERED
         if msg.state == m.SENT and msg.outcome == m.EXPIRED:
             # The operator level has one first status: 0 received, or 7 expired, never 0 then 7 (seed 001,
             # "Status de entrega na operadora"); until the operator lets it expire it is still preparing.

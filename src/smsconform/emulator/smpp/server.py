@@ -598,6 +598,8 @@ class SmppServer:
                                        rows)
                         if parts:
                             db.executemany("INSERT INTO smpp_parts VALUES (?, ?, ?)", parts)
+                        self._announce_scheduled([r for r in results
+                                                  if isinstance(r, Accepted) and r.scheduled])
         except Exception:  # never a dead connection for a failure of ours: a system error for each
             log.exception("SMPP submit_sm failed")
             retry = self.profile.status("submit_sm", "retry", "ESME_RSYSERR")
@@ -699,11 +701,20 @@ class SmppServer:
         raise SubmitRefused(self.profile.destination_refusal, f"destination {ton}/{npi}/{addr}")
 
     # -- receipts and MO: rendering (called by the core, in its transaction) --------------------------
+    def _announce_scheduled(self, accepted: list[Accepted]) -> None:
+        """A scheduled message starts in DLR 0 (agendada): no status change ever reports it, so an ESME that
+        asked for intermediate receipts (registered_delivery 0x10) gets its SCHEDULED one at once."""
+        for result in accepted:
+            msg = self.core.message(id=result.id)
+            if msg is not None and msg.state == m.WAITING:
+                self._render_receipt(self.core, msg, m.WAITING, self.core.now())
+
     def _render_receipt(self, core: Core, msg: Message, state: str, at: float) -> list[Any]:
         row = core.store.db.execute("SELECT * FROM smpp_messages WHERE message_id = ?", (msg.id,)).fetchone()
         if row is None:
             return []
-        dlr = self.profile.dlr(state)
+        state = _reported_state(msg, state)
+        dlr = self.profile.dlr(state) if state is not None else None
         if dlr is None:
             return []
         final = dlr.final and msg.next_at is None
@@ -855,6 +866,16 @@ class Whole:
 
     submission: Submission
     parts: list[tuple[str, int]]
+
+
+def _reported_state(msg: Message, state: str) -> str | None:
+    """The state a receipt reports: a message the platform paused is still accepted and will be sent (DLR 6,
+    so a cancel then is 6 -> 4); when it is resumed, waiting and queued again tell the ESME nothing new."""
+    if state == m.PAUSED:
+        return m.QUEUED
+    if state in (m.WAITING, m.QUEUED) and msg.entered(m.PAUSED) is not None:
+        return None
+    return state
 
 
 def _receipt_wanted(wanted: int, dlr: Dlr, final: bool) -> bool:
