@@ -90,7 +90,10 @@ def test_bulk_and_per_message_lifecycle_agree(advances: tuple[float, ...]) -> No
     from smsconform.emulator.core import Core
     from smsconform.emulator.core.messages import Submission
 
-    outcomes = ["delivered", "undelivered", "no_dlr", "delayed", "expired", "error", "invalid"]
+    outcomes = ["delivered", "undelivered", "no_dlr", "delayed", "expired", "error", "invalid", "rejected",
+                "operator_rejected", "network_error"]
+    from smsconform.emulator.core.service import OUTCOMES
+    assert sorted(outcomes) == sorted(OUTCOMES), "every outcome the control API takes is compared"
     histories = []
     for bulk in (True, False):
         core = Core(":memory:", frozen=True)
@@ -107,7 +110,11 @@ def test_bulk_and_per_message_lifecycle_agree(advances: tuple[float, ...]) -> No
         histories.append([[(s, round(t, 3)) for s, t in m.states()] for m in core.messages()])
     assert histories[0] == histories[1]
     finals = [h[-1][0] for h in histories[0]]
-    assert finals == ["delivered", "undelivered", "sent", "delivered", "expired", "error", "invalid", "delivered"]
+    assert finals == ["delivered", "undelivered", "sent", "delivered", "expired", "error", "invalid", "rejected",
+                      "rejected", "error", "delivered"]
+    # the two late failures pass through sent first; a platform rejection never leaves the queue
+    sent_first = [any(s == "sent" for s, _ in h) for h in histories[0]]
+    assert sent_first[7:10] == [False, True, True]
 
 
 @given(st.integers(min_value=1, max_value=2**63 - 1))

@@ -29,6 +29,10 @@ class ControlClient:
     def set_outcome(self, number: str, outcome: str) -> Any:
         return self._call("POST", "/outcomes", {"number": number, "outcome": outcome})
 
+    def message_action(self, action: str, *, hash: str | None = None, id: int | None = None) -> Any:
+        """What the platform's operators do to a message (pause, resume, cancel) where no client method does."""
+        return self._call("POST", "/message/action", _given(action=action, hash=hash, id=id))
+
     def register_callback(self, dialect: str, kind: str, url: str | None, account: str = "main") -> Any:
         return self._call("POST", "/callbacks", {"dialect": dialect, "kind": kind, "url": url, "account": account})
 

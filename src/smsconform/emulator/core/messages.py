@@ -102,6 +102,21 @@ class Message:
         return None
 
 
+# Failures an operator reports after it took the message (outcomes operator_rejected, network_error).
+LATE_FAILURES = frozenset({ERROR, REJECTED})
+
+
+def message_level(msg: "Message", state: str | None = None) -> str:
+    """The state a message-level status shows (mensagem stat/cacl, wbsapi status, painel getstatus): a
+    message the operator failed after it was sent stays sent there, because their "sent" status is final
+    and what happened next is the delivery report's to tell (mensagem.delivery, SMPP DLR, speedmarket's
+    handset level)."""
+    state = state or msg.state
+    if state in LATE_FAILURES and msg.entered(SENT) is not None:
+        return SENT
+    return state
+
+
 class Protocols:
     """The MD5-format protocol a send answers with (32 lowercase hex digits, 128 bits).
 

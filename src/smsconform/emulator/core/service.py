@@ -33,7 +33,8 @@ NUMBER_REFUSALS = {
     "invalidated_by_dlr": "number_invalidated_by_dlr",
     "rejected": "rejected",
 }
-NUMBER_BLOCKS = {"blacklisted": "blacklisted", "landline": "landline", "no_coverage": "no_coverage"}
+NUMBER_BLOCKS = {"blacklisted": "blacklisted", "landline": "landline", "no_coverage": "no_coverage",
+                 "content_blocked": "content_blocked"}
 NUMBER_OUTCOMES = {
     "outcome_failed": m.UNDELIVERED,
     "outcome_no_dlr": "no_dlr",
@@ -41,9 +42,17 @@ NUMBER_OUTCOMES = {
     "outcome_expired": m.EXPIRED,
     "outcome_error": m.ERROR,
     "outcome_invalid": m.INVALID,
+    "outcome_rejected": m.REJECTED,
+    "outcome_operator_rejected": "operator_rejected",
+    "outcome_network_error": "network_error",
 }
 # What the control API lets a number's messages end in (POST /_emulator/outcomes).
-OUTCOMES = tuple(sorted({m.DELIVERED, m.UNDELIVERED, "no_dlr", "delayed", m.EXPIRED, m.ERROR, m.INVALID}))
+OUTCOMES = tuple(sorted({m.DELIVERED, m.UNDELIVERED, "no_dlr", "delayed", m.EXPIRED, m.ERROR, m.INVALID,
+                         m.REJECTED, "operator_rejected", "network_error"}))
+# Outcomes that end a message before it is sent (queued -> the outcome), and those that end a sent message
+# in another state than their name once its DLR is due: the operator rejects it, or its network fails.
+UNSENT_OUTCOMES = (m.ERROR, m.INVALID, m.REJECTED)
+SENT_FINALS = {"operator_rejected": m.REJECTED, "network_error": m.ERROR}
 # Every core state, in lifecycle order (DEVELOPERS.md): what a message can be in.
 STATES = (m.WAITING, m.QUEUED, m.HELD, m.PAUSED, m.SENT, m.DELIVERED, m.UNDELIVERED, m.EXPIRED, m.ERROR,
           m.INVALID, m.REJECTED, m.BLOCKED, m.CANCELLED)
@@ -360,6 +369,10 @@ class Core:
         msg = self.message(hash=hash, client_id=who.client_id)
         if msg is None:
             return None
+        return self.cancel_message(msg)
+
+    def cancel_message(self, msg: Message) -> Message | None:
+        """Cancel a message found already (a client's cancel, or the control API's, which names no account)."""
         if msg.state in (m.WAITING, m.PAUSED):
             self._move(msg, m.CANCELLED, self.now())
             if self._refunds_on_cancel and msg.cost:
@@ -395,7 +408,7 @@ class Core:
         if msg.state == m.WAITING:
             return m.QUEUED, at + s["send"]
         if msg.state == m.QUEUED:
-            if msg.outcome in (m.ERROR, m.INVALID):
+            if msg.outcome in UNSENT_OUTCOMES:
                 return msg.outcome, None
             if msg.outcome == "no_dlr":
                 return m.SENT, None
@@ -407,6 +420,8 @@ class Core:
         if msg.state == m.SENT:
             if msg.outcome == m.EXPIRED:
                 return m.EXPIRED, None
+            if msg.outcome in SENT_FINALS:
+                return SENT_FINALS[msg.outcome], None
             return (m.UNDELIVERED if msg.outcome == m.UNDELIVERED else m.DELIVERED), None
         return msg.state, None
 
@@ -434,14 +449,15 @@ class Core:
           FROM (
             SELECT id, queued_at, sent_at, sent, final,
               CASE WHEN state = 'sent' THEN next_at ELSE sent_at + CASE outcome
-                WHEN 'error' THEN NULL WHEN 'invalid' THEN NULL WHEN 'no_dlr' THEN NULL
+                WHEN 'error' THEN NULL WHEN 'invalid' THEN NULL WHEN 'rejected' THEN NULL WHEN 'no_dlr' THEN NULL
                 WHEN 'delayed' THEN :dlr_delayed WHEN 'expired' THEN :expire ELSE :dlr END END AS final_at
             FROM (
               SELECT id, state, next_at, outcome,
                 CASE state WHEN 'waiting' THEN next_at END AS queued_at,
                 CASE state WHEN 'waiting' THEN next_at + :send WHEN 'queued' THEN next_at END AS sent_at,
-                CASE WHEN outcome IN ('error', 'invalid') THEN outcome ELSE 'sent' END AS sent,
+                CASE WHEN outcome IN ('error', 'invalid', 'rejected') THEN outcome ELSE 'sent' END AS sent,
                 CASE outcome WHEN 'expired' THEN 'expired' WHEN 'undelivered' THEN 'undelivered'
+                  WHEN 'operator_rejected' THEN 'rejected' WHEN 'network_error' THEN 'error'
                   ELSE 'delivered' END AS final
               FROM recipients
               WHERE id BETWEEN :low AND :high AND lazy = 1 AND next_at IS NOT NULL AND next_at <= :now

@@ -67,6 +67,7 @@ class Control:
             ("POST", "/accounts"): self.add_account,
             ("POST", "/credits"): self.credits,
             ("POST", "/outcomes"): self.outcome,
+            ("POST", "/message/action"): self.message_action,
             ("POST", "/mo"): self.mo,
             ("POST", "/callbacks"): self.register_callback,
             ("GET", "/outbox"): self.outbox,
@@ -196,6 +197,30 @@ class Control:
     def outcome(self, request: Request, body: dict[str, Any]) -> Any:
         self.core.set_outcome(str(body["number"]), str(body["outcome"]))
         return {"number": body["number"], "outcome": body["outcome"]}
+
+    def message_action(self, request: Request, body: dict[str, Any]) -> Any:
+        """Pause, resume or cancel one message as the platform's operators would: the edges of
+        speedmarket.message (-1 -> 6 -> -1, -> -6) and smpp.dlr (0 -> 4) no client method reaches."""
+        from ..core import messages as m
+
+        if ("hash" in body) == ("id" in body):
+            raise BadRequest("name the message by exactly one of hash and id")
+        msg = self.core.message(hash=body["hash"]) if "hash" in body else self.core.message(id=int(body["id"]))
+        if msg is None:
+            raise Conflict(f"no message {body.get('hash') or body.get('id')}")
+        action, allowed = body["action"], {"pause": (m.WAITING,), "resume": (m.PAUSED,),
+                                           "cancel": (m.WAITING, m.PAUSED)}
+        if msg.state not in allowed[action]:
+            raise Conflict(f"message {msg.id} is {msg.state}: {action} needs {' or '.join(allowed[action])}")
+        with self.core.store.transaction():
+            if action == "pause":
+                self.core.pause(msg)
+            elif action == "resume":
+                self.core.resume(msg)
+            else:
+                self.core.cancel_message(msg)
+        after = self.core.message(id=msg.id)
+        return {"id": msg.id, "state": after.state if after else None}
 
     def vocabulary(self, request: Request, body: dict[str, Any]) -> Any:
         """The names the other routes take: message states, outcomes, dialects and fault kinds."""

@@ -7,6 +7,7 @@ from typing import Any, Callable
 from urllib.parse import urlencode
 
 from ..core import Core, Refused
+from ..core import messages as m
 from ..core.accounts import Principal
 from ..core.clock import local, parse_local
 from ..core.messages import KIND_BY_F, Accepted, Message, Submission
@@ -78,7 +79,7 @@ class Mensagem:
         return self.core.accounts.by_integration_user(params.get("u", ""))
 
     def _status(self, msg: Message) -> tuple[str, str]:
-        state = MESSAGE_LEVEL.get(msg.state, msg.state)
+        state = MESSAGE_LEVEL.get(m.message_level(msg), m.message_level(msg))
         code = self.codes.state_code(MACHINE, state) or self.codes.state_code(MACHINE, "waiting") or "0"
         return code, self.codes.code("message-status", code).text
 
@@ -359,8 +360,8 @@ class Mensagem:
         out = []
         for kind, operation, type_code in (("status", "callback-status", "2"), ("dlr", "callback-dlr", "3")):
             url = core.accounts.callback_url(msg.client_id, NAME, kind)
-            if not url:
-                continue
+            if not url or (kind == "status" and m.message_level(msg, state) != state):
+                continue   # a failure after sending is the DLR's: the status call-back said ENVIADO already
             try:
                 code = self.codes.catalog.by_reason(NAME, operation, state).code
             except KeyError:

@@ -241,7 +241,7 @@ class Painel:
         cells[2] = _stamp(item.created_at)
         sent = item.entered(m.SENT)
         cells[4] = _stamp(sent) if sent is not None else ""
-        cells[6] = self.status_text(item.state)
+        cells[6] = self.status_text(m.message_level(item))
         cells[9] = self.carrier(item.operator)
         cells[10] = item.number
         cells[12] = item.text
@@ -284,7 +284,7 @@ class Painel:
             return []
         states = msg.states()
         before = states[-2][0] if len(states) >= 2 else None
-        text = self.status_text(state)
+        text = self.status_text(m.message_level(msg, state))
         if before is not None and self.status_text(before) == text:
             return []
         campaign = self.campaigns.by_id(msg.campaign)

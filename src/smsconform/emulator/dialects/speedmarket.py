@@ -463,6 +463,10 @@ class Speedmarket:
             return self.block_reason(msg)
         if msg.state == m.ERROR and msg.entered(m.SENT) is None:
             return m.REJECTED   # refused before reaching the handset: "Message Rejected by operator" (8)
+        if msg.state == m.REJECTED and msg.entered(m.SENT) is not None:
+            # after "received to operator" (0) only the handset level follows (0 -> 1, 9, -2): a rejection
+            # the operator reports that late is a message the handset did not receive (9)
+            return m.UNDELIVERED
         if msg.state == m.SENT and msg.outcome == m.EXPIRED:
             # The operator level has one first status: 0 received, or 7 expired, never 0 then 7 (seed 001,
             # "Status de entrega na operadora"); until the operator lets it expire it is still preparing.

@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 
 from ...contracts.yamlfile import load_yaml
 from ..core import Core, Refused
+from ..core import messages as m
 from ..core.accounts import Principal
 from ..core.clock import BRT, local
 from ..core.inbox import Inbox
@@ -328,7 +329,7 @@ class Wbsapi(AsmxService):
         if msg is None:
             code = self.codes.catalog.code(*NOT_FOUND)
             return f"{digest};{code.code};{code.text};;;{_stamp(at)}"
-        state = MESSAGE_LEVEL.get(msg.state, msg.state)
+        state = MESSAGE_LEVEL.get(m.message_level(msg), m.message_level(msg))
         status = self.codes.state_code(MACHINE, state) or self.codes.state_code(MACHINE, "waiting") or "0"
         table = operation if self.codes.catalog.has_code(NAME, operation, status) else "status"
         text = self.codes.code(table, status).text
@@ -340,7 +341,7 @@ class Wbsapi(AsmxService):
         who = self._who(params)
         ids = [i for i in self.core.ids_for(hashes) if i is not None]  # a protocol names its message id
         marks = ",".join("?" * len(ids))
-        found = {m.hash: m for m in self.core.messages(f"client_id = ? AND id IN ({marks})",
+        found = {msg.hash: msg for msg in self.core.messages(f"client_id = ? AND id IN ({marks})",
                                                         [who.client_id, *ids], len(ids))} if ids else {}
         now = self.core.now()
         lines = []

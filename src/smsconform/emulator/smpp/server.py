@@ -598,6 +598,8 @@ class SmppServer:
                                        rows)
                         if parts:
                             db.executemany("INSERT INTO smpp_parts VALUES (?, ?, ?)", parts)
+                        self._announce_scheduled([r for r in results
+                                                  if isinstance(r, Accepted) and r.scheduled])
         except Exception:  # never a dead connection for a failure of ours: a system error for each
             log.exception("SMPP submit_sm failed")
             retry = self.profile.status("submit_sm", "retry", "ESME_RSYSERR")
@@ -699,6 +701,14 @@ class SmppServer:
         raise SubmitRefused(self.profile.destination_refusal, f"destination {ton}/{npi}/{addr}")
 
     # -- receipts and MO: rendering (called by the core, in its transaction) --------------------------
+    def _announce_scheduled(self, accepted: list[Accepted]) -> None:
+        """A scheduled message starts in DLR 0 (agendada): no status change ever reports it, so an ESME that
+        asked for intermediate receipts (registered_delivery 0x10) gets its SCHEDULED one at once."""
+        for result in accepted:
+            msg = self.core.message(id=result.id)
+            if msg is not None and msg.state == m.WAITING:
+                self._render_receipt(self.core, msg, m.WAITING, self.core.now())
+
     def _render_receipt(self, core: Core, msg: Message, state: str, at: float) -> list[Any]:
         row = core.store.db.execute("SELECT * FROM smpp_messages WHERE message_id = ?", (msg.id,)).fetchone()
         if row is None:
