@@ -32,7 +32,7 @@ WALKS: dict[str, dict[str, str | None]] = {
     "speedmarket.message": {"valid": None, "outcome_failed": None, "outcome_error": None, "outcome_invalid": None,
                             "outcome_no_dlr": "0", "outcome_expired": None, "no_coverage": None,
                             "blacklisted": None, "landline": None},
-    "painel.message": {"valid": None, "outcome_invalid": None},
+    "painel.message": {"valid": None, "outcome_invalid": None, "outcome_rejected": None},
 }
 
 

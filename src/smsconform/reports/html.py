@@ -186,6 +186,10 @@ def _coverage(results: dict[str, Any]) -> str:
         for dialect, c in cov[key].get("by_dialect", {}).items():
             by_dialect.append(f"<tr><td>{_e(dialect)}</td><td>{label}</td><td>{c['exercised']} of {c['total']} "
                               f"({c['percent']:.1f}%)</td></tr>")
+    for machine, m in t.get("by_machine", {}).items():
+        missing = ", ".join(f"{a}\u2192{b}" for a, b in m["unobserved"])
+        by_dialect.append(f"<tr><td>{_e(machine)}</td><td>edges</td><td>{m['exercised']} of {m['total']}"
+                          f"{' (unobserved: ' + _e(missing) + ')' if missing else ''}</td></tr>")
     return ('<table id="coverage"><tr><th></th><th>exercised</th><th>results</th><th>of them documented '
             '(basis: documented)</th></tr>' + "".join(rows) + "</table>"
             + '<details><summary>By dialect</summary><table><tr><th>dialect</th><th>kind</th><th>exercised</th></tr>'

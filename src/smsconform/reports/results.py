@@ -121,11 +121,17 @@ def _coverage(contracts: Contracts, rules: list[dict[str, Any]], records: Iterab
                                if any(r["dialect"] == d for r in entries)}
         out[name] = share
     edges = {(m.id, e.source, e.target) for m in contracts.catalog.machines for e in m.edges}
-    observed = {tuple(t) for r in records for t in r.transitions if len(t) == 3}
+    # An edge counts only when the test that observed it passed: a failed walk proves nothing (issue 12 item 9).
+    observed = {tuple(t) for r in records if r.outcome == PASSED for t in r.transitions if len(t) == 3}
     seen = edges & observed  # type: ignore[operator]
     out["transitions"] = {
         "total": len(edges), "exercised": len(seen), "percent": round(100.0 * len(seen) / len(edges), 1) if edges else 0.0,
-        "note": "edges a test reported observing (user property `transitions`: [[machine id, from, to], ...])",
+        "note": "edges a passing test reported observing (user property `transitions`: [[machine id, from, to], ...])",
+        "by_machine": {m.id: {"total": len(m.edges),
+                              "exercised": sum(1 for e in m.edges if (m.id, e.source, e.target) in seen),
+                              "unobserved": [[e.source, e.target] for e in m.edges
+                                             if (m.id, e.source, e.target) not in seen]}
+                       for m in contracts.catalog.machines},
     }
     return out
 
