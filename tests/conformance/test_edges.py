@@ -124,3 +124,38 @@ def test_cancel_walks_waiting_to_cancelled(sms_clients) -> None:
     problem = path_violation(machine, [s for s in seen if s is not None])
     assert problem is None, f"{machine.id}: {problem} [{machine.source}]"
     assert seen == ["0", "9"], f"{machine.id}: a scheduled message, then cancelled, read {seen}, not ['0', '9']"
+
+
+@pytest.mark.rules("machine:wbsapi.message")
+@pytest.mark.dialect("wbsapi")
+@pytest.mark.parametrize("decision,last", [("release", "1"), ("refuse", "5")])
+def test_antifraud_decision_leaves_em_espera(decision: str, last: str, sms_clients, sms_control, sms_target) -> None:
+    """A message the anti-fraud analysis holds is EM ESPERA (7) until the analysis decides: released, it goes
+    on to the queue and its outcome (7 -> 3 -> 1); refused, it ends INVALIDO (7 -> 5). No document says when
+    the analysis ends, so the decision is the target's control API's (POST /_emulator/antifraud); a target
+    without one does not exercise these edges."""
+    if sms_control is None:
+        raise NotExercised("an anti-fraud decision needs the target's control API (time.mode = \"control\")")
+    number = sms_target.fixtures.number("antifraud")
+    if number is None:
+        raise NotExercised("the target profile has no fixture numbers.antifraud")
+    machine = load_contracts().catalog.machine("wbsapi.message")
+    client = sms_clients("wbsapi")
+    digest = client.send_unique(number=number).hash
+
+    def status() -> str | None:
+        return next((line.code for line in client.statuses([digest])), None)
+
+    seen = [status()]
+    assert seen == ["7"], f"{machine.id}: a message to the anti-fraud number {number} reads {seen}, not EM ESPERA (7)"
+    sms_control.antifraud(digest, decision)
+    for _ in range(STEPS):
+        current = status()
+        if current is not None and current != seen[-1]:
+            seen.append(current)
+        if current in machine.finals:
+            break
+        sms_control.advance(STEP)
+    problem = path_violation(machine, seen)
+    assert problem is None, f"{machine.id}: {problem} [{machine.source}]"
+    assert seen[-1] == last, f"{machine.id}: after the analysis' {decision}, read {seen}, not ending {last}"
