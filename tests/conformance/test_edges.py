@@ -32,7 +32,7 @@ WALKS: dict[str, dict[str, str | None]] = {
     "speedmarket.message": {"valid": None, "outcome_failed": None, "outcome_error": None, "outcome_invalid": None,
                             "outcome_no_dlr": "0", "outcome_expired": None, "no_coverage": None,
                             "blacklisted": None, "landline": None},
-    "painel.message": {"valid": None, "outcome_invalid": None},
+    "painel.message": {"valid": None, "outcome_invalid": None, "outcome_rejected": None},
 }
 
 
@@ -124,3 +124,113 @@ def test_cancel_walks_waiting_to_cancelled(sms_clients) -> None:
     problem = path_violation(machine, [s for s in seen if s is not None])
     assert problem is None, f"{machine.id}: {problem} [{machine.source}]"
     assert seen == ["0", "9"], f"{machine.id}: a scheduled message, then cancelled, read {seen}, not ['0', '9']"
+
+
+@pytest.mark.rules("machine:wbsapi.message")
+@pytest.mark.dialect("wbsapi")
+@pytest.mark.parametrize("decision,last", [("release", "1"), ("refuse", "5")])
+def test_antifraud_decision_leaves_em_espera(decision: str, last: str, sms_clients, sms_control, sms_target) -> None:
+    """A message the anti-fraud analysis holds is EM ESPERA (7) until the analysis decides: released, it goes
+    on to the queue and its outcome (7 -> 3 -> 1); refused, it ends INVALIDO (7 -> 5). No document says when
+    the analysis ends, so the decision is the target's control API's (POST /_emulator/antifraud); a target
+    without one does not exercise these edges."""
+    if sms_control is None:
+        raise NotExercised("an anti-fraud decision needs the target's control API (time.mode = \"control\")")
+    number = sms_target.fixtures.number("antifraud")
+    if number is None:
+        raise NotExercised("the target profile has no fixture numbers.antifraud")
+    machine = load_contracts().catalog.machine("wbsapi.message")
+    client = sms_clients("wbsapi")
+    digest = client.send_unique(number=number).hash
+
+    def status() -> str | None:
+        return next((line.code for line in client.statuses([digest])), None)
+
+    seen = [status()]
+    assert seen == ["7"], f"{machine.id}: a message to the anti-fraud number {number} reads {seen}, not EM ESPERA (7)"
+    sms_control.antifraud(digest, decision)
+    for _ in range(STEPS):
+        current = status()
+        if current is not None and current != seen[-1]:
+            seen.append(current)
+        if current in machine.finals:
+            break
+        sms_control.advance(STEP)
+    problem = path_violation(machine, seen)
+    assert problem is None, f"{machine.id}: {problem} [{machine.source}]"
+    assert seen[-1] == last, f"{machine.id}: after the analysis' {decision}, read {seen}, not ending {last}"
+
+
+def _delivery_times(client: Any, campaign: int) -> dict[str, str]:
+    """mobile number -> (status, delivery_time) of each destination, from getstatus `data` (field-notes.md:
+    `delivery_id;?;enqueue_time;?;delivery_time;?;status;...;mobile_number;?;message`)."""
+    from smsconform.conformance.clients.painel import NUMBER_COLUMN, STATUS_COLUMN, parse_getstatus_data
+
+    body = client.envelope(client.call("getstatus", {"id": campaign})) or {}
+    rows = parse_getstatus_data(body["data"]) if isinstance(body.get("data"), str) else []
+    return {row[NUMBER_COLUMN]: (row[STATUS_COLUMN], row[4]) for row in rows if len(row) == 13}
+
+
+def _not_done_at(times: dict[str, Any], moment: float) -> bool:
+    """Whether a destination was still unsent at ``moment``: its delivery_time is later. The time's format
+    is not published (yyyy-MM-dd HH:mm:ss in Brasília time is read); an unreadable one proves nothing."""
+    from datetime import datetime
+
+    from smsconform.emulator.core.clock import BRT
+
+    for _, when in times.values():
+        try:
+            if datetime.strptime(when, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BRT).timestamp() > moment:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+@pytest.mark.rules("machine:painel.campaign")
+@pytest.mark.dialect("painel")
+@pytest.mark.parametrize("scheduled", [True, False], ids=["scheduled", "at_once"])
+def test_painel_campaign_walks_its_machine(scheduled: bool, sms_clients, sms_control) -> None:
+    """A campaign's states are not on the wire (machines.yaml painel.campaign, inferred): each is read from what
+    the target answers. holdsms accepted: held; releasesms accepted with the schedule still ahead: waiting;
+    holdsms refused while a destination's delivery_time is still to come: sending; every destination final:
+    done. Scheduled a day ahead, held, released, held again, its schedule passed, released: waiting -> held ->
+    waiting -> held -> sending -> done. Unscheduled: waiting -> sending -> done."""
+    if sms_control is None:
+        raise NotExercised("walking a campaign needs a target whose clock the suite moves (time.mode = \"control\")")
+    catalog = load_contracts().catalog
+    machine, finals = catalog.machine("painel.campaign"), set(catalog.machine("painel.message").finals)
+    client = sms_clients("painel")
+    ok = catalog.by_reason("painel", "holdsms", "ok").code
+    name = {s.core: s.code for s in machine.states}
+    sent = client.sendsms([client.number(0)], **(client.schedule(days=1) if scheduled else {}))
+    assert sent.id is not None, f"sendsms refused: {sent.exchange.text[:200]!r}"
+    states = [name["waiting"]]
+    if scheduled:
+        for step in ("holdsms", "releasesms", "holdsms"):
+            answer = client.hold(sent.id) if step == "holdsms" else client.release(sent.id)
+            assert answer.code == ok, f"campaign {sent.id}, a day before its schedule: {step} answered {answer}"
+            states.append(name["held" if step == "holdsms" else "waiting"])
+        sms_control.advance(2 * 86400)  # the schedule passes while it is held
+        released = client.release(sent.id)
+        assert released.code == ok, f"campaign {sent.id} is held: releasesms answered {released}"
+    else:
+        sms_control.advance(queue_seconds())
+    asked_at = client.target_now()
+    refused = client.hold(sent.id).code != ok
+    if not refused and client.release(sent.id).code == ok:
+        # Still waiting when asked: it was held, and is released to go on. A hold answered SUCESSO as a
+        # no-op (what holding a sending campaign answers is inferred) shows nothing: no state is claimed.
+        states += [name["held"], name["waiting"]]
+    times = _delivery_times(client, sent.id)
+    for _ in range(LONG_STEPS):
+        if times and {status for status, _ in times.values()} <= finals:
+            break
+        sms_control.advance(LONG_STEP)
+        times = _delivery_times(client, sent.id)
+    assert times and {status for status, _ in times.values()} <= finals, f"campaign {sent.id} never final: {times}"
+    if refused and _not_done_at(times, asked_at):
+        states.append(name["queued"])
+    states.append(name["sent"])
+    problem = path_violation(machine, states)
+    assert problem is None, f"{machine.id}: campaign {sent.id}: {problem} [{machine.source}]"

@@ -58,3 +58,8 @@ def test_another_account_cannot_reach_the_object(isolation_rule: Isolation, sms_
         expect(after.code == expected.wire, rule,
                f"{rule.id}: after another account's {rule.operation}, the owner's {operation} answers {after.code!r}"
                f" ({after.text!r}), not {expected.wire} ({expected.text}): the owner's object changed [{rule.source}]")
+        if rule.owner_after.get("shows_number"):
+            mine = client.call(operation, plan.params, plan.account).text
+            expect(number in mine, rule,
+                   f"{rule.id}: after another account's {rule.operation}, the owner's {operation} no longer carries"
+                   f" {number}: {mine[:300]!r} [{rule.source}]")

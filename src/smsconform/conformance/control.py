@@ -34,6 +34,10 @@ class ControlClient:
         """What the platform's operators do to a message (pause, resume, cancel) where no client method does."""
         return self._call("POST", "/message/action", _given(action=action, hash=hash, id=id))
 
+    def antifraud(self, hash: str, decision: str) -> Any:
+        """The anti-fraud analysis releases (``release``) or refuses (``refuse``) a message it holds."""
+        return self._call("POST", "/antifraud", {"hash": hash, "decision": decision})
+
     def register_callback(self, dialect: str, kind: str, url: str | None, account: str = "main") -> Any:
         return self._call("POST", "/callbacks", {"dialect": dialect, "kind": kind, "url": url, "account": account})
 

@@ -98,7 +98,15 @@ def maintenance(client: Any, control: Any) -> Iterator[None]:
         control.maintenance([])
 
 
+def reply_received(client: Any, control: Any, state: str, operation: str) -> Plan:
+    """A handset's reply in the main account's inbox, from the first valid number: only the control API can
+    make one arrive (a real handset is not the suite's)."""
+    _need_control(control, state).inject_mo(client.number(0), "smsconform resposta", account="main")
+    return Plan(operation, "main", client.valid_request(operation))
+
+
 BUILDERS: dict[str, Callable[[Any, Any, str, str], Plan]] = {
+    "reply_received": reply_received,
     **{f"message_{name}": (lambda c, k, s, o, _n=name: message_state(c, k, _n, o)) for name in MESSAGE_STATES},
     "login_exists": login_exists,
     "cost_centre_exists": login_exists,

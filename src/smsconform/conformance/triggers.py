@@ -78,7 +78,8 @@ def plan_for(code: Code, client: Any, catalog: Catalog) -> Plan:
     if "state" in trigger or "fault" in trigger:
         needs = trigger.get("state") or trigger["fault"]
         raise NotExercised(f"{code.id} needs state {needs!r}, built by the flow tests")
-    params = client.valid_request(code.operation)
+    operation = trigger.get("via", code.operation)  # a status table's code is read from the operation answering it
+    params = client.valid_request(operation)
     if "limit" in trigger:
         limit = catalog.limit(trigger["limit"]["id"])
         params.update(limit_params(limit, trigger["limit"]["side"], client, code.operation))
@@ -86,7 +87,7 @@ def plan_for(code: Code, client: Any, catalog: Catalog) -> Plan:
         params.pop(key, None)
     for key, template in (trigger.get("set") or {}).items():
         params[key] = _value(template, client, client.target)
-    return Plan(code.operation, trigger.get("account", "main"), params)
+    return Plan(operation, trigger.get("account", "main"), params)
 
 
 def limit_value(limit: Limit, n: int, client: Any) -> Any:

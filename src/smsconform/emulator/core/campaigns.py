@@ -141,13 +141,19 @@ class Campaigns:
         return len(waiting)
 
     def release(self, campaign: Campaign) -> int:
-        """Move a held campaign's paused messages back to waiting (their schedule still holds)."""
+        """Send a held campaign on: a message whose schedule is still ahead waits for it again (machines.yaml
+        painel.campaign held -> waiting); one whose schedule is reached, or that has none, goes to the send
+        queue at once (held -> sending), since nothing is left to wait for."""
         self.core.tick()
         with self.core.store.transaction():
             if campaign.state != HELD:
                 raise Refused("wrong_state", campaign.state)
             paused = [msg for msg in self._stored(campaign.id) if msg.state == m.PAUSED]
+            now = self.core.now()
             for msg in paused:
-                self.core.resume(msg)
+                if msg.schedule_at is not None and msg.schedule_at > now:
+                    self.core.resume(msg)
+                else:
+                    self.core._move(msg, m.QUEUED, now, next_at=now + self.core.timing["seconds"]["send"])
             self._set_state(campaign.id, WAITING)
         return len(paused)
