@@ -44,7 +44,7 @@ from smsconform.conformance.clients.base import valid_number
 from smsconform.conformance.judge import expect
 from smsconform.conformance.receiver import CallbackReceiver
 
-from .test_callbacks import Clock, path_violation
+from .test_callbacks import Clock, expect_path
 from .test_limits import sms_parts
 
 BRT = timezone(timedelta(hours=-3))
@@ -170,8 +170,7 @@ class Flow(RuleBasedStateMachine):
     @invariant()
     def every_sequence_is_a_path(self) -> None:
         for t in self.tracked.values():
-            problem = path_violation(self.machine, t.statuses)
-            assert problem is None, f"message {t.key} to {t.number}: {problem} [{self.machine.source}]"
+            expect_path(self.machine, t.statuses, f"message {t.key} to {t.number}")
 
     @invariant()
     def nothing_is_sent_before_its_time(self) -> None:
@@ -270,8 +269,7 @@ class MensagemFlow(Flow):
                 continue
             assert set(self.delivery.initial) & set(t.statuses), (
                 f"{t.key}: DLR call-backs {t.delivery} for a message never seen ENVIADO ({t.statuses})")
-            problem = path_violation(self.delivery, [self.delivery.initial[0]] + t.delivery)
-            assert problem is None, f"{t.key}: {problem}"
+            expect_path(self.delivery, [self.delivery.initial[0]] + t.delivery, t.key)
 
     @invariant()
     def credits_are_conserved(self) -> None:
@@ -481,8 +479,7 @@ class PainelFlow(Flow):
     def campaigns_follow_their_machine(self) -> None:
         """A campaign's hold/release answers are a path of painel.campaign, and a held campaign sends nothing."""
         for c in getattr(self, "by_id", {}).values():
-            problem = path_violation(self.campaign_machine, c.states)
-            expect(problem is None, self.campaign_machine, f"campaign {c.id}: {problem}")
+            expect_path(self.campaign_machine, c.states, f"campaign {c.id}")
             for number, mark in c.hold_marks.items():
                 since = self.tracked[f"{c.id}:{number}"].statuses[mark:]
                 moved = [s for s in since if s not in self.machine.initial]
