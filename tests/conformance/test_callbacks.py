@@ -34,7 +34,7 @@ import pytest
 from smsconform.contracts import Callback, Code, Machine, load_contracts
 from smsconform.conformance.clients.base import NotExercised
 from smsconform.conformance.clients.base import valid_number
-from smsconform.conformance.flows import path_violation, reachable  # noqa: F401 (re-exported to the other families)
+from smsconform.conformance.flows import expect_path, path_violation, reachable  # noqa: F401 (re-exported to the other families)
 from smsconform.conformance.receiver import CallbackReceiver, Received
 
 HORIZON = 3 * 86400.0          # the furthest the suite moves a target's clock waiting for a callback
@@ -417,8 +417,7 @@ def check_order(rule: Callback, machine: Machine, statuses: list[str], got: list
     """Arrival order follows a path of the machine, from an initial state, with non-decreasing dates."""
     assert statuses, f"{rule.id}: nothing arrived"
     start = [initial[0]] if initial and statuses[0] not in initial else []
-    problem = path_violation(machine, start + statuses)
-    assert problem is None, f"{rule.id}: {problem} [{machine.source}]"
+    expect_path(machine, start + statuses, rule.id)
     dates = [v.get("date") or v.get("data_resposta") for _, v in sorted(got, key=lambda rv: rv[0].seq)]
     dates = [d for d in dates if d]
     assert dates == sorted(dates), f"{rule.id}: callbacks arrived out of their dates' order: {dates}"
@@ -504,8 +503,7 @@ def test_status_code_arrives_by_callback(status_code: Code, receiver: CallbackRe
     statuses = seen()
     if code.operation == "callback-dlr":
         statuses = [s for s in machine.initial] + statuses
-    problem = path_violation(machine, ([machine.initial[0]] if statuses[0] not in machine.initial else []) + statuses)
-    assert problem is None, f"{code.id}: {problem}"
+    expect_path(machine, ([machine.initial[0]] if statuses[0] not in machine.initial else []) + statuses, code.id)
     if code.dialect == "speedmarket" and code.code == "0" and code.note and "last status" in code.note:
         assert statuses[-1] == "0", f"{code.id}: {code.note}; got {statuses}"
 
@@ -545,8 +543,7 @@ def test_every_accepted_mensagem_message_gets_its_callbacks(receiver: CallbackRe
     clock.settle(rx, 600)
     for sent in accepted:
         statuses = [v["status"] for _, v in arrived(rx, paths["status"], status_rule, sent)]
-        problem = path_violation(machine, [machine.initial[0]] + statuses)
-        assert problem is None, f"{sent.number}: {problem}"
+        expect_path(machine, [machine.initial[0]] + statuses, sent.number)
         dlrs = [v["status"] for _, v in arrived(rx, paths["dlr"], dlr_rule, sent)]
         if dlrs:
             assert statuses and statuses[-1] == "1", (
@@ -595,8 +592,7 @@ def test_every_accepted_speedmarket_message_gets_its_callbacks(receiver: Callbac
         got = of(ref)
         statuses = [v["status"] for v in got]
         assert statuses, f"{number}: accepted, but no status callback came [{rule.source}]"
-        problem = path_violation(machine, [machine.initial[0]] + statuses)
-        assert problem is None, f"{number}: {problem}"
+        expect_path(machine, [machine.initial[0]] + statuses, number)
         for values in got:
             check_params(rule, values, f"{rule.id} for {number}")
             if values.get("number"):

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pytest
 
 from smsconform.conformance.clients.base import NotExercised
-from smsconform.conformance.flows import path_violation
+from smsconform.conformance.flows import expect_path
 from smsconform.contracts import Machine, load_contracts
 
 STEP = 0.5            # seconds of the target's clock between two reads
@@ -98,8 +98,7 @@ def test_outcome_walks_its_machine(machine: Machine, fixture: str, last: str | N
         sms_control.advance(step)
         time.sleep(0.01)
     assert seen, f"{machine.id}: no status was ever read for a message to {number} ({fixture})"
-    problem = path_violation(machine, seen)
-    assert problem is None, f"{machine.id} ({fixture}, {number}): {problem} [{machine.source}]"
+    expect_path(machine, seen, f"{machine.id} ({fixture}, {number})")
     if last is None:
         assert seen[-1] in finals, f"{machine.id} ({fixture}): never final, statuses {seen}"
     else:
@@ -121,8 +120,7 @@ def test_cancel_walks_waiting_to_cancelled(sms_clients) -> None:
     seen = [status()]
     client.cancel_one(digest)
     seen.append(status())
-    problem = path_violation(machine, [s for s in seen if s is not None])
-    assert problem is None, f"{machine.id}: {problem} [{machine.source}]"
+    expect_path(machine, [s for s in seen if s is not None], machine.id)
     assert seen == ["0", "9"], f"{machine.id}: a scheduled message, then cancelled, read {seen}, not ['0', '9']"
 
 

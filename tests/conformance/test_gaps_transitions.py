@@ -19,7 +19,7 @@ import pytest
 from smsconform.contracts import load_contracts
 from smsconform.conformance.clients.base import NotExercised
 
-from .test_callbacks import path_violation
+from .test_callbacks import expect_path
 
 MACHINE = "mensagem.message"
 WATCH_SECONDS = 20          # how long one message is watched, second by second
@@ -62,9 +62,7 @@ def test_mensagem_status_watched_every_second_is_a_path(sms_clients: Any, sms_ta
         ticker.wait(first_look)
         for _ in range(WATCH_SECONDS):
             observed.append(_status(client, digest))
-            problem = path_violation(machine, observed)
-            assert problem is None, (
-                f"{machine.id}: message {digest} watched every second: {problem} [{machine.source}]")
+            expect_path(machine, observed, f"{machine.id}: message {digest} watched every second")
             ticker.wait(1)
         if observed[1] != "9":  # the first look found it past the waiting state: it was watched
             return

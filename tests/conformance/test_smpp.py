@@ -211,7 +211,18 @@ def test_bind_refused(case: str, smpp: SmppClient) -> None:
             raise NotExercised(f"fixture account {account!r}: password longer than SMPP 3.4 allows")
         result = session.bind("transceiver", account)
         expected = status_code(PROFILE["command_status"]["bind"]["user_or_client_disabled"])
-    assert result.code == expected, f"{case}: expected {STATUS_NAMES[int(expected, 16)]}, got {result.text}"
+    # That the bind is refused: system_type's value is documented ("System Type: SMPP"); the other cases rest
+    # on their profile keys (interface_version, command_status: inferred). Which status refuses it is SMPP
+    # 3.4's name for the condition, an inference wherever the seed prints none (profile.yaml reasons).
+    key = {"system_type": "system_type", "interface_version": "interface_version"}.get(case, "command_status")
+    rule = {"system_type": "profile:smpp.system_type", "interface_version": "profile:smpp.interface_version",
+            "already_bound": "profile:smpp.command_status.bind.already_bound",
+            "disabled": "profile:smpp.command_status.bind.user_or_client_disabled"}[case]
+    refused = expect(result != ROK, rule, f"{case}: the bind must be refused, got {result.text}",
+                     basis=PROFILE[key]["basis"], reason=PROFILE[key].get("reason"))
+    if refused:
+        expect(result.code == expected, rule, f"{case}: expected {STATUS_NAMES[int(expected, 16)]}, got {result.text}",
+               basis="inferred", reason=PROFILE[key].get("reason"))
 
 
 @pytest.mark.rules("profile:smpp.command_status.submit_sm.not_bound")
@@ -222,8 +233,12 @@ def test_submit_needs_a_transmitting_bind(mode: str | None, smpp: SmppClient) ->
     if mode is not None:
         assert session.bind(mode) == ROK
     result = session.submit(smpp.number(), TEXT).result
-    assert result.code == status_code(PROFILE["command_status"]["submit_sm"]["not_bound"]), (
-        f"submit_sm {'before bind' if mode is None else 'on a receiver bind'}: {result.text}")
+    where = "before bind" if mode is None else "on a receiver bind"
+    # SMPP 3.4 § 2.2 (the seed's "Versão: 3.4"): submit_sm is valid only on a transmitting bind, so it is
+    # refused (documented); ESME_RINVBNDSTS is the profile's command_status (inferred)
+    if hold(result != ROK, "command_status", f"submit_sm {where} must be refused: {result.text}", basis="documented"):
+        hold(result.code == status_code(PROFILE["command_status"]["submit_sm"]["not_bound"]), "command_status",
+             f"submit_sm {where}: {result.text}")
 
 
 @pytest.mark.rules("profile:smpp.interface_version", "profile:smpp.version", "code:smpp.bind.0x00000000")
@@ -322,8 +337,9 @@ def test_submit_forms_are_accepted_and_billed_by_parts(form: str, smpp: SmppClie
     submitted = session.submit(smpp.number(), text, coding=coding, long=long)
     after = credits(sms_clients)
     assert all(r == ROK for r in submitted.parts), f"{form}: {[r.text for r in submitted.parts]}"
-    assert submitted.message_id and re.fullmatch(PROFILE["message_id"]["format"], submitted.message_id), (
-        f"{form}: message_id {submitted.message_id!r} does not match {PROFILE['message_id']['format']}")
+    assert submitted.message_id, f"{form}: submit_sm_resp without a message_id (SMPP 3.4 § 4.4.2)"
+    hold(re.fullmatch(PROFILE["message_id"]["format"], submitted.message_id) is not None, "message_id",
+         f"{form}: message_id {submitted.message_id!r} does not match {PROFILE['message_id']['format']}")
     spent = before[0] - after[0]
     expect(spent == sms_parts(text), "behaviour:smpp.billing", f"{form}: {sms_parts(text)} long credits due, {spent} debited")
 
@@ -389,9 +405,10 @@ def test_message_length(n: int, alphabet: str, smpp: SmppClient) -> None:
     session = bound(smpp)
     result = session.submit(smpp.number(), alphabet * n).result
     if n <= lim.max:
-        assert result == ROK, f"{n} characters ({alphabet!r}) must be accepted: {result.text}"
+        expect(result == ROK, lim, f"{n} characters ({alphabet!r}) must be accepted: {result.text}")
     else:
-        assert result.code == lim.above_code, f"{n} characters must get {lim.above_code}: {result.text}"
+        expect(result.code == lim.above_code, lim, f"{n} characters must get {lim.above_code}: {result.text}",
+               basis=lim.above_basis or lim.basis)
 
 
 REFUSAL_NUMBERS = {  # profile command_status.submit_sm reason -> the fixture number that triggers it
@@ -417,8 +434,11 @@ def test_core_refusals_get_their_status(submit_refusal: str, smpp: SmppClient) -
         raise NotExercised(f"the target profile has no fixture numbers.{fixture}")
     result = bound(smpp).submit(number, TEXT).result
     expected = status_code(PROFILE["command_status"]["submit_sm"][submit_refusal])
-    assert result.code == expected, (
-        f"{submit_refusal} ({number}): expected {STATUS_NAMES[int(expected, 16)]}, got {result.text}")
+    # 003 refuses these numbers on its HTTP sends (78, 89, 90, 91); for SMPP it says nothing: an SMSC may as
+    # well accept the submit_sm and report the failure in a receipt. Refusal and status are the profile's
+    # command_status mapping (inferred).
+    hold(result.code == expected, "command_status",
+         f"{submit_refusal} ({number}): expected {STATUS_NAMES[int(expected, 16)]}, got {result.text}")
 
 
 CODING_TEXTS = {  # data_coding -> (the client's coding name, a text that only its own table decodes right)
@@ -483,20 +503,26 @@ def test_receipt_carries_the_dlr_code_stat(dlr_code: Code, smpp: SmppClient, clo
     session = bound(smpp)
     submitted = session.submit(str(plan.params["destination_addr"]), TEXT, registered_delivery=1)
     assert submitted.message_id, f"submit refused: {submitted.result.text}"
-    got = clock.deliveries(session, receipt_for(submitted.message_id),
-                           seconds=86400 + 60 if row["stat"] == "EXPIRED" else 60)
+    seconds = 86400 + 60 if row["stat"] == "EXPIRED" else 60
+    got = clock.deliveries(session, receipt_for(submitted.message_id), seconds=seconds)
     receipts = [d for d in got if d.is_receipt and d.receipted_message_id == submitted.message_id]
+    if not receipts and clock.control is None and seconds > clock.target.time.max_wait:
+        raise NotExercised(f"{dlr_code.id}: its receipt comes after {seconds:.0f} s, beyond time.max_wait "
+                           f"({clock.target.time.max_wait} s), and none came sooner")
     assert receipts, f"{dlr_code.id}: no receipt for {submitted.message_id} (got {[d.text for d in got]})"
-    receipt = receipts[-1].receipt
-    assert receipt is not None, f"not an SMPP 3.4 Appendix B receipt: {receipts[-1].text!r}"
-    err = f"{int(dlr_code.code):03d}"
-    assert (receipt.id, receipt.stat, receipt.err) == (submitted.message_id, row["stat"], err), (
-        f"{dlr_code.id} ({dlr_code.text}): stat:{row['stat']} err:{int(dlr_code.code):03d} expected, got {receipt}")
-    assert receipt.dlvrd == ("001" if row["stat"] == "DELIVRD" else "000"), (
-        f"dlvrd of a {row['stat']} receipt: {receipt.dlvrd}")
-    assert receipts[-1].message_state == row["message_state"], (
-        f"message_state TLV {receipts[-1].message_state}, {row['message_state']} expected")
     assert receipts[-1].destination_addr == SOURCE_ADDR, "a receipt goes back to the submit's source address"
+    # The seed gives the DLR codes, not the receipt's form: Appendix B's text, the stat each code maps to,
+    # err and the message_state TLV are the profile's delivery_receipt and dlr table (inferred).
+    receipt = receipts[-1].receipt
+    if not hold(receipt is not None, "delivery_receipt", f"not an SMPP 3.4 Appendix B receipt: {receipts[-1].text!r}"):
+        return
+    err = f"{int(dlr_code.code):03d}"
+    hold((receipt.id, receipt.stat, receipt.err) == (submitted.message_id, row["stat"], err), "delivery_receipt",
+         f"{dlr_code.id} ({dlr_code.text}): stat:{row['stat']} err:{int(dlr_code.code):03d} expected, got {receipt}")
+    hold(receipt.dlvrd == ("001" if row["stat"] == "DELIVRD" else "000"), "delivery_receipt",
+         f"dlvrd of a {row['stat']} receipt: {receipt.dlvrd}")
+    hold(receipts[-1].message_state == row["message_state"], "delivery_receipt",
+         f"message_state TLV {receipts[-1].message_state}, {row['message_state']} expected")
 
 
 @pytest.mark.rules("profile:smpp.delivery_receipt", "code:smpp.dlr.2", "code:smpp.dlr.5")
@@ -519,8 +545,10 @@ def test_registered_delivery_decides_the_receipts(registered_delivery: int, outc
     receipts = [d.receipt for d in got if d.is_receipt and d.receipted_message_id == submitted.message_id]
     if expected is None:
         assert receipts == [], f"registered_delivery {registered_delivery}: no receipt expected, got {receipts}"
-    else:
-        assert [r.stat for r in receipts if r] == [expected], f"registered_delivery {registered_delivery}: {receipts}"
+    else:  # how many receipts: SMPP 3.4 § 5.2.17; the stat they read: the profile's mapping (inferred)
+        assert len(receipts) == 1, f"registered_delivery {registered_delivery}: one receipt expected, got {receipts}"
+        hold([r.stat if r else None for r in receipts] == [expected], "delivery_receipt",
+             f"registered_delivery {registered_delivery}: stat {expected} expected, got {receipts}")
 
 
 @pytest.mark.rules("profile:smpp.pdus")
@@ -614,9 +642,21 @@ def _raw_session(smpp: SmppClient) -> SmppSession:
 
 
 def _read_nack(session: SmppSession) -> Any:
+    """The answer to a malformed PDU, or None when the SMSC answered nothing: a deviation, since that a
+    malformed PDU is answered at all is the profile's malformed_pdus (SMPP 3.4 practice, inferred)."""
     answer = session.read(5.0)
-    assert answer is not None, "no answer to a malformed PDU"
+    hold(answer is not None, "malformed_pdus", "no answer to a malformed PDU")
     return answer
+
+
+def _nacked(answer: Any, code: Any, sequence: int | None = None) -> bool:
+    """The answer is generic_nack with the catalog code (and the PDU's sequence): judged by the code's basis
+    (SMPP 3.4's status for the case, inferred where the seed prints none)."""
+    got = (answer.command, f"0x{int(answer.status):08X}") + ((answer.sequence,) if sequence is not None else ())
+    want = ("generic_nack", code.code) + ((sequence,) if sequence is not None else ())
+    return expect(got == want, code, f"{code.id}: generic_nack {code.text}"
+                  f"{f' with sequence {sequence}' if sequence is not None else ''} expected, got {answer.command} "
+                  f"{STATUS_NAMES.get(int(answer.status))} seq {answer.sequence}")
 
 
 @pytest.mark.rules("code:smpp.generic_nack.0x00000002", "profile:smpp.malformed_pdus")
@@ -628,9 +668,9 @@ def test_impossible_command_length_is_nacked_then_closed(length: int, smpp: Smpp
     session = bound(smpp)
     session.write_raw(SmppClient.header(length, 0x00000015, 0, 7))
     answer = _read_nack(session)
-    assert (answer.command, f"0x{int(answer.status):08X}") == ("generic_nack", code.code), (
-        f"{code.id}: generic_nack {code.text} expected, got {answer.command} {STATUS_NAMES.get(int(answer.status))}")
-    assert session.closed_by_peer(3.0), "the stream cannot be resynchronised: the SMSC must close it"
+    if answer is not None:
+        _nacked(answer, code)
+    hold(session.closed_by_peer(3.0), "malformed_pdus", "the stream cannot be resynchronised: the SMSC must close it")
 
 
 @pytest.mark.rules("code:smpp.generic_nack.0x00000002", "profile:smpp.malformed_pdus")
@@ -641,8 +681,8 @@ def test_command_length_disagreeing_with_the_pdu_is_nacked(smpp: SmppClient) -> 
     session = bound(smpp)
     session.write_raw(SmppClient.header(20, 0x00000015, 0, 9) + b"\x00\x00\x00\x00")
     answer = _read_nack(session)
-    assert (answer.command, f"0x{int(answer.status):08X}") == ("generic_nack", code.code), (
-        f"{code.id}: generic_nack {code.text} expected, got {answer.command} {STATUS_NAMES.get(int(answer.status))}")
+    if answer is not None:
+        _nacked(answer, code)
 
 
 @pytest.mark.rules("code:smpp.generic_nack.0x00000003", "profile:smpp.malformed_pdus")
@@ -652,10 +692,9 @@ def test_unknown_command_id_is_nacked_with_its_sequence(smpp: SmppClient) -> Non
     session = bound(smpp)
     session.write_raw(SmppClient.header(16, 0x00000099, 0, 4242))
     answer = _read_nack(session)
-    assert (answer.command, f"0x{int(answer.status):08X}", answer.sequence) == ("generic_nack", code.code, 4242), (
-        f"{code.id}: generic_nack {code.text} with sequence 4242 expected, got {answer.command} "
-        f"{STATUS_NAMES.get(int(answer.status))} seq {answer.sequence}")
-    assert session.enquire_link() == ROK, "the session goes on after an unknown command"
+    if answer is not None:
+        _nacked(answer, code, 4242)
+    hold(session.enquire_link() == ROK, "malformed_pdus", "the session goes on after an unknown command")
 
 
 NOT_OFFERED = [(str(p["name"]), int(p["command_id"])) for p in PROFILE["pdus"]["not_offered"]]
@@ -747,17 +786,19 @@ def test_throttling_beyond_the_rate(smpp: SmppClient, sms_target: Any) -> None:
     assert len(statuses) == count, f"{count} submit_sm sent, {len(statuses)} answered"
     throttled = sum(1 for s in statuses.values() if s == int(code.code, 16))
     ordinary = sum(1 for s in statuses.values() if s == int(refusal, 16))
-    assert throttled + ordinary == count, (
-        f"every answer is {code.text} or the ordinary {STATUS_NAMES[int(refusal, 16)]}: "
-        f"{sorted({STATUS_NAMES.get(s, s) for s in statuses.values()})}")
+    # The seed sets no rate and no throttling status: the rate is the target's own claim ([smpp] max_rate)
+    # and ESME_RTHROTTLED SMPP 3.4's name for the refusal, so every check here is the code's (inferred).
+    expect(throttled + ordinary == count, code,
+           f"every answer is {code.text} or the ordinary {STATUS_NAMES[int(refusal, 16)]}: "
+           f"{sorted({STATUS_NAMES.get(s, s) for s in statuses.values()})}")
     allowed = rate * (1 + elapsed) + 1
     if count <= allowed:
         raise NotExercised(f"the burst took {elapsed:.2f}s: {count} submits never exceeded {rate:g}/s")
-    assert ordinary <= allowed, (
-        f"{ordinary} submits let through in {elapsed:.2f}s at {rate:g}/s (at most {allowed:.0f})")
-    assert ordinary >= min(rate, count) * 0.9, (
-        f"only {ordinary} of {count} let through: the first {rate:g} are within the rate")
-    assert throttled > 0, f"{count} submits in {elapsed:.2f}s at {rate:g}/s and none was {code.text}"
+    expect(ordinary <= allowed, code,
+           f"{ordinary} submits let through in {elapsed:.2f}s at {rate:g}/s (at most {allowed:.0f})")
+    expect(ordinary >= min(rate, count) * 0.9, code,
+           f"only {ordinary} of {count} let through: the first {rate:g} are within the rate")
+    expect(throttled > 0, code, f"{count} submits in {elapsed:.2f}s at {rate:g}/s and none was {code.text}")
     time.sleep(1.0 + 1.0 / rate)  # a second's budget refills: the bind recovers without reconnecting
     again = session.submit(smpp.number(), TEXT, registered_delivery=0).result
     expect(again == ROK, code, f"after the burst and a second of quiet, submit_sm is still refused: {again.text}")
@@ -775,5 +816,6 @@ def test_smpp_message_known_to_the_http_api(smpp: SmppClient, sms_clients: Any, 
     submitted = bound(smpp).submit(smpp.number(), TEXT, schedule_delivery_time=schedule)
     assert submitted.message_id, submitted.result.text
     line = mensagem.call("cacl", {"h": submitted.message_id}).text.strip().split(";")
-    assert line[:3] == [submitted.message_id, "9", "CANCELADO"], f"cacl of an SMPP message: {';'.join(line)!r}"
+    hold(line[:3] == [submitted.message_id, "9", "CANCELADO"], "message_id",
+         f"cacl of an SMPP message: {';'.join(line)!r}")
 

@@ -25,6 +25,9 @@ import zeep
 
 from smsconform.conformance.clients.base import NotExercised
 from smsconform.conformance.clients.wbsapi import FAULT, SoapFault, WbsapiClient
+from smsconform.conformance.codes import assert_answers
+from smsconform.conformance.flows import expect_path
+from smsconform.conformance.judge import expect
 from smsconform.conformance.triggers import distinct_numbers, limit_value
 from smsconform.contracts import Limit, load_contracts
 
@@ -299,14 +302,13 @@ def test_status_and_cancel_answer_each_state(state_code: Any, wbsapi: WbsapiClie
     digest, seen = _reach(state, wbsapi, clock, sms_target)
     lines = wbsapi.statuses([digest], operation=state_code.operation)
     assert len(lines) == 1 and lines[0].fields[0] == digest, f"one line for the hash: {[ln.fields for ln in lines]}"
-    got = (lines[0].code, lines[0].text)
-    assert got == (state_code.code, state_code.text), (
-        f"{state_code.id}: a message in state {state} must get {state_code.code};{state_code.text} "
-        f"[{state_code.source}], got {got} (statuses seen: {seen})")
+    # the code and its text each by their basis (wbsapi 7 and 255 map a state to a code by inference)
+    assert_answers(state_code, lines[0], f"a message in state {state} (statuses seen: {seen}): ")
     seen.append(status_of(wbsapi, digest)[0])
     machine = catalog().machine("wbsapi.message")
-    illegal = machine.first_illegal_step(seen)
-    assert illegal is None, f"machine:wbsapi.message has no edge {illegal[0]} -> {illegal[1]} (observed {seen})"
+    # polling may miss a state (machines.yaml): the observed statuses must be a path, each broken order judged
+    # by the edges that establish it (flows.path_problem)
+    expect_path(machine, seen, f"{state_code.id} (observed {seen})")
 
 
 @pytest.mark.rules("machine:wbsapi.message", "code:wbsapi.cancel.1")

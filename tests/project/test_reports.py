@@ -28,7 +28,8 @@ from smsconform.contracts import DIALECTS, load_contracts
 from smsconform.emulator.server import Emulator
 from smsconform.reports.certify import write_reports
 from smsconform.reports.collect import FAILED, NOT_EXERCISED_STATUS, PASSED, Collector, TestRecord
-from smsconform.reports.families import FAMILIES, family_of_test
+from smsconform.reports.families import FAMILIES, family_of_test, rule_family
+from smsconform.reports.html import FAMILY_TITLES
 from smsconform.reports.identity import TargetInfo
 from smsconform.reports.redact import find_secrets
 from smsconform.reports.results import CERTIFIED, NOT_CERTIFIED, build
@@ -100,9 +101,25 @@ def test_certified_only_with_zero_failures(outcomes: tuple[str, ...], exit_statu
     ("tests/conformance/test_schema.py", ["code:mensagem.send.97"], "schema"),
     ("tests/conformance/test_grammar_inputs.py", [], "grammar"),
     ("tests/conformance/test_wbsapi.py", ["limit:wbsapi.sendMultiple.records"], "limits"),
+    ("tests/conformance/test_rate_limits.py", ["rate:painel.getstatus.rate.30s"], "rates"),
+    ("tests/conformance/test_credits.py", ["credit:mensagem.send.parts"], "credits"),
+    ("tests/conformance/test_acceptance.py", ["accept:speedmarket.send-single.type.1"], "acceptance"),
+    ("tests/conformance/test_selectors.py", ["select:mensagem.cacl.h"], "selectors"),
+    ("tests/conformance/test_isolation.py", ["isolation:mensagem.cacl"], "isolation"),
+    ("tests/conformance/test_numbers.py", ["number:mensagem.send.national"], "numbers"),
+    ("tests/conformance/test_gaps_balances.py", ["behaviour:mensagem.billing", "behaviour:mensagem.debits"],
+     "behaviours"),
 ])
 def test_family_from_rule_kind_and_module(module: str, rules: list[str], family: str) -> None:
     assert family_of_test(module, rules) == family
+
+
+def test_every_catalog_rule_kind_has_a_family_of_its_own() -> None:
+    """A kind added to the catalog lands in a matrix column, never in "other" (issue 18)."""
+    kinds = {rule.id.split(":", 1)[0] for rule in load_contracts().catalog.rules()}
+    homeless = sorted(kind for kind in kinds if rule_family(f"{kind}:x.y") not in FAMILIES)
+    assert homeless == []
+    assert set(FAMILY_TITLES) == set(FAMILIES)
 
 
 # -- unit: no credential in any report ------------------------------------------------------------------

@@ -110,7 +110,8 @@ class Edge:
     source: str
     target: str
     event: str
-    basis: str
+    basis: str                  # the edge's own (machines.yaml `basis`), else its machine's
+    reason: str | None = None   # why an inferred edge was inferred
 
 
 @dataclass(frozen=True)
@@ -410,7 +411,8 @@ def _add_machine(catalog: Catalog, entry: dict[str, Any]) -> None:
         for end in (e["from"], e["to"]):
             if end not in known:
                 raise ValueError(f"machine {entry['id']}: edge names unknown state {end!r}")
-        edges.append(Edge(e["from"], e["to"], e["event"], e.get("basis", entry["basis"])))
+        edges.append(Edge(e["from"], e["to"], e["event"], e.get("basis", entry["basis"]),
+                          e.get("reason") or (entry.get("reason") if "basis" not in e else None)))
     catalog.machines.append(
         Machine(
             id=f"machine:{entry['id']}",

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from ..contracts import load_contracts
 from ..conformance.target import ProfileError, load_profile
-from .collect import FAILED, NOT_EXERCISED_STATUS, PASSED, Collector, TestRecord
+from .collect import DEVIATION, FAILED, NOT_EXERCISED_STATUS, PASSED, Collector, TestRecord
 from .deadline import DEFAULT_MAX_TIME, Watchdog
 from .html import write_html
 from .identity import EMULATOR, resolve_target
@@ -190,7 +190,7 @@ def _summarise(results: dict[str, Any], reports: dict[str, Path], out: TextIO, s
     tests, rules = results["summary"]["tests"], results["summary"]["rules"]
     out.write(f"{results['verdict']}: {tests[PASSED]} tests passed, {tests[FAILED]} failed, "
               f"{tests[NOT_EXERCISED_STATUS]} not exercised; catalog rules {rules[PASSED]} passed, "
-              f"{rules[FAILED]} failed, {rules[NOT_EXERCISED_STATUS]} not exercised "
+              f"{rules.get(DEVIATION, 0)} deviations, {rules[FAILED]} failed, {rules[NOT_EXERCISED_STATUS]} not exercised "
               f"({results['run']['duration_s']:.1f} s)\n")
     deviations = results.get("deviations", [])
     if deviations:

@@ -21,7 +21,9 @@ from .families import FAMILIES, rule_dialect
 from .results import CERTIFIED, NONE
 
 FAMILY_TITLES = {"codes": "codes", "limits": "limits", "transitions": "machines / transitions", "schema": "schema",
-                 "grammar": "grammar", "callbacks": "callbacks"}
+                 "grammar": "grammar", "callbacks": "callbacks", "credits": "credits", "acceptance": "acceptance",
+                 "selectors": "selectors", "rates": "rate limits", "isolation": "isolation", "numbers": "number shapes",
+                 "behaviours": "behaviours"}
 STATUS_CLASS = {PASSED: "passed", FAILED: "failed", NOT_EXERCISED_STATUS: "notex", NONE: "none", DEVIATION: "deviation"}
 STATUS_LABEL = {PASSED: "passed", FAILED: "failed", NOT_EXERCISED_STATUS: "not exercised", NONE: "no test",
                 DEVIATION: "deviation"}

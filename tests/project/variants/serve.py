@@ -1,6 +1,6 @@
-"""Serve one variant of the emulator with a running clock, for a real-mode run: ``python -m variants.serve NAME PROFILE``.
+"""Serve variants of the emulator with a running clock, for a real-mode run: ``python -m variants.serve NAME[,NAME...] PROFILE``.
 
-Applies the variant, starts the emulator on free loopback ports with its own SQLite file (its clock not
+Applies the variants (several side by side: each changes its own dialect, runner.real_groups), starts the emulator on free loopback ports with its own SQLite file (its clock not
 frozen: time passes for real, as on a provider's sandbox), writes a target profile with ``time.mode =
 "real"`` to PROFILE, and serves until it is terminated.
 """
@@ -51,9 +51,11 @@ def profile_text(emulator: Emulator) -> str:
     return "\n".join(lines)
 
 
-def main(name: str, profile: Path) -> int:
+def main(names: str, profile: Path) -> int:
     patches = Patches()
-    load_all()[name].apply(patches)
+    known = load_all()
+    for name in names.split(","):
+        known[name].apply(patches)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with tempfile.TemporaryDirectory(prefix="smsconform-variant-") as tmp:
