@@ -52,8 +52,9 @@ FALLBACK_OPERATORS = ("55320", "55321", "55323", "55331")
 SETTLE_CHUNK = 5000
 # A read whose condition names what settling changes must see every unobserved message settled first.
 _READS_LIFECYCLE = re.compile(r"\b(state|next_at|history|outcome)\b")
-# Dialects whose status changes only a callback URL of the client can observe; SMPP (delivery receipts to
-# a bind) and painel (campaign callbacks) always move message by message.
+# Dialects whose status changes only a callback URL of the client can observe; painel (campaign callbacks)
+# always moves message by message, SMPP (delivery receipts to a bind) does for the messages that asked for a
+# receipt, and says so per message (Submission.observed).
 LAZY_DIALECTS = frozenset({"mensagem", "speedmarket", "fcati", "wbsapi"})
 
 
@@ -198,7 +199,8 @@ class Core:
         reserved = self.reserved
         plain_mobile = self.numbering.is_plain_mobile  # the common number, without validate()'s full walk
         with self.store.transaction():
-            lazy = int(dialect in LAZY_DIALECTS and not self._observed(who.client_id))
+            unobserved = int(dialect in LAZY_DIALECTS and not self._observed(who.client_id))
+            lazy = unobserved
             allowed: dict[str, Refused | None] = {}
             run: tuple[Any, ...] | None = None
             submission: list[Any] = []
@@ -227,9 +229,10 @@ class Core:
                 message_id = self._next_id
                 self._next_id += 1
                 key = (item.text, item.kind, item.type, item.schedule_at, item.cost_centre, item.campaign, item.file,
-                       item.priority)
+                       item.priority, item.observed)
                 if key != run:   # what the items of a run share is computed (and stored) once
                     run, parts, scope = key, count_parts(item.text), self._scope(who, item)
+                    lazy = unobserved if item.observed is None else int(not item.observed)
                     run_next_at = max(now, item.schedule_at or now) + queue_delay
                     scheduled = bool(item.schedule_at and item.schedule_at > now)
                     submission = [message_id, message_id, who.client_id, who.user_id, dialect, item.text, item.kind,
