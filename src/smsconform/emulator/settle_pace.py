@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .core.service import SETTLE_CHUNK
 
-BUDGET_SECONDS = 0.015
+BUDGET_SECONDS = 0.008
 LEAST = 200
 
 
