@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_smpp.py [--messages 20000] [--window 10] [--receipts] [--frozen]
                                               [--parts N] [--max-rate N] [--keep]
+    .venv/bin/python benchmarks/bench_smpp.py --peer [--rounds 3] [--messages 100000]
 
 Starts `smsconform emulator --port <free> --smpp-port <free> --db <tmp file>` in a subprocess (state on
 disk, as a user runs it), binds one transceiver with the demo account, sends a warm-up of 500, then
@@ -14,7 +15,14 @@ process, DELIVRD 8 s of clock after submission);
 `--parts N` sends each message as N UDH parts (GSM, 153 septets each), every part asking for its receipt
 when `--receipts` is given (SMPP 3.4 § 5.2.17: each part gets its own), so N receipts per message;
 submit_sm/s then counts parts.
-`--frozen` measures intake alone. Target (issue 5): at least 2,000 submit_sm/s. Every response must be
+`--frozen` measures intake alone.
+`--peer` measures the same ESME, side by side in one run, against npm `smpp` (node-smpp, the interop
+tests' pinned version, installed from interop/node/'s lockfile when missing) as a minimal SMSC that answers
+submit_sm_resp and nothing else, then against the emulator (clock running, registered_delivery 0, a fresh
+file each round), `--rounds` times, and prints the emulator's rate as a ratio of the peer's (issue 15:
+>= 0.6 sustained over >= 100,000 submits) and each side's rate over the first and the last fifth of the
+submits (a rate that falls as messages pile up shows there). The emulator's per-bind throttle is lifted
+for it (max_rate 10^9), since the peer has none. Target (issue 5): at least 2,000 submit_sm/s. Every response must be
 ESME_ROK (or ESME_RTHROTTLED, counted apart: the server throttles each bind above its max_rate, 5,000/s
 by default), or the run fails.
 """
@@ -37,6 +45,7 @@ from smsconform.contracts import load_contracts
 from smsconform.emulator.smpp import pdu as p
 from smsconform.emulator.smpp.server import DEFAULT_MAX_RATE, MAX_RATE_ENV
 from _emulator import free_port, command, peak_rss_mb, wait_ready, stop  # noqa: E402 (benchmarks/ is on sys.path)
+from _node import ensure_npm_smpp, start_smsc, stop_smsc  # noqa: E402
 
 TARGET = 2_000
 EMULATOR_PID: int | None = None
@@ -61,6 +70,7 @@ class Esme:
         self.window = asyncio.Semaphore(window)
         self.pending: dict[int, tuple[asyncio.Future[p.Pdu], float]] = {}
         self.latencies: list[float] = []
+        self.answered: list[float] = []  # perf_counter of each response, in arrival order
         self.receipts = 0
         self.seq = 0
         self.frames = p.FrameReader()
@@ -83,7 +93,9 @@ class Esme:
                 entry = self.pending.pop(pdu.sequence_number, None)
                 if entry is not None:
                     future, sent = entry
-                    self.latencies.append(time.perf_counter() - sent)
+                    now = time.perf_counter()
+                    self.latencies.append(now - sent)
+                    self.answered.append(now)
                     future.set_result(pdu)
                     self.window.release()
 
@@ -129,6 +141,7 @@ async def run(port: int, messages: int, window: int, receipts: bool, parts: int 
 
     await asyncio.gather(*(message(i) for i in range(warm_up)))  # warm-up, not timed
     esme.latencies.clear()
+    esme.answered.clear()
     statuses: list[int] = []
 
     async def one(i: int) -> None:
@@ -151,6 +164,71 @@ async def run(port: int, messages: int, window: int, receipts: bool, parts: int 
     return elapsed, esme, statuses
 
 
+def fifths(esme: Esme, started: float) -> tuple[float, float]:
+    """Responses per second over the first and the last fifth of the timed responses."""
+    times = esme.answered
+    fifth = max(1, len(times) // 5)
+    first = fifth / max(1e-9, times[fifth - 1] - started)
+    last = fifth / max(1e-9, times[-1] - times[-fifth - 1])
+    return first, last
+
+
+def peer_round(messages: int, window: int) -> tuple[float, float, float, float]:
+    """One round against the npm smpp SMSC, then the emulator: (peer rate, emulator rate, peer last fifth,
+    emulator last fifth), each submit_sm/s."""
+    global EMULATOR_PID
+    smsc = start_smsc(free_port())
+    try:
+        port = int(smsc.args[-1])  # type: ignore[index]
+        EMULATOR_PID = None
+        elapsed, esme, statuses = asyncio.run(run(port, messages, window, False))
+        if any(statuses):
+            raise SystemExit(f"the npm smpp SMSC answered a status other than ESME_ROK: 0x{max(statuses):08X}")
+        peer = len(statuses) / elapsed
+        peer_first, peer_last = fifths(esme, esme.answered[0] - esme.latencies[0])
+    finally:
+        stop_smsc(smsc)
+    workdir = Path(tempfile.mkdtemp(prefix="smsconform-bench-"))
+    port, smpp_port = free_port(), free_port()
+    proc = subprocess.Popen([*command(), "emulator", "--port", str(port), "--smpp-port", str(smpp_port),
+                             "--db", str(workdir / "bench.sqlite3")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env={**os.environ, MAX_RATE_ENV: "1e9"})
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", proc, timeout=120)  # loading contracts takes ~20 s under load
+        EMULATOR_PID = proc.pid
+        elapsed, esme, statuses = asyncio.run(run(smpp_port, messages, window, False))
+        failed = [s for s in statuses if s]
+        if failed:
+            raise SystemExit(f"{len(failed)} emulator responses were not ESME_ROK (first 0x{failed[0]:08X})")
+        emulator = len(statuses) / elapsed
+        emu_first, emu_last = fifths(esme, esme.answered[0] - esme.latencies[0])
+        lat = sorted(esme.latencies)
+        print(f"  npm smpp {peer:8,.0f}/s (first fifth {peer_first:,.0f}, last {peer_last:,.0f})   emulator "
+              f"{emulator:8,.0f}/s (first fifth {emu_first:,.0f}, last {emu_last:,.0f}; p99 "
+              f"{lat[max(0, int(len(lat) * 0.99) - 1)] * 1000:.1f} ms, CPU "
+              f"{esme.cpu_intake * 1e6 / max(1, len(statuses)):,.0f} µs/submit_sm, peak RSS "  # type: ignore[attr-defined]
+              f"{peak_rss_mb(proc.pid):.0f} MiB)   ratio {emulator / peer:.2f}", flush=True)
+        return peer, emulator, peer_last, emu_last
+    finally:
+        stop(proc, workdir, False)
+
+
+def compare(messages: int, window: int, rounds: int) -> int:
+    """--peer: the emulator's sustained rate as a ratio of npm smpp's minimal SMSC, in one run."""
+    ensure_npm_smpp()
+    print(f"submit_sm on one transceiver bind, window {window}, {messages:,} timed submits a side, "
+          f"registered_delivery 0, {rounds} rounds (npm smpp first, then the emulator, clock running)")
+    results = [peer_round(messages, window) for _ in range(rounds)]
+    ratios = sorted(e / p for p, e, _, _ in results)
+    last = sorted(el / pl for _, _, pl, el in results)
+    target = 0.6
+    print(f"ratio emulator / npm smpp: min {ratios[0]:.2f}, median {statistics.median(ratios):.2f}, max "
+          f"{ratios[-1]:.2f} (target {target}: {'met' if statistics.median(ratios) >= target else 'NOT met'}"
+          f" at the median); over the last fifth: min {last[0]:.2f}, median {statistics.median(last):.2f}, "
+          f"max {last[-1]:.2f}")
+    return 0 if statistics.median(ratios) >= target else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20_000, help="timed submit_sm (default 20,000)")
@@ -161,7 +239,11 @@ def main() -> int:
     parser.add_argument("--max-rate", type=float, help="the server's per-bind throttle, submit_sm/s "
                         f"(default: the emulator's, {DEFAULT_MAX_RATE:,.0f}; set through {MAX_RATE_ENV})")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file and print its path")
+    parser.add_argument("--peer", action="store_true", help="side by side with npm smpp's minimal SMSC")
+    parser.add_argument("--rounds", type=int, default=3, help="--peer rounds (default 3)")
     args = parser.parse_args()
+    if args.peer:
+        return compare(args.messages, args.window, args.rounds)
     env = dict(os.environ)
     if args.max_rate:
         env[MAX_RATE_ENV] = str(args.max_rate)

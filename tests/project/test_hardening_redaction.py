@@ -164,3 +164,27 @@ def _strings(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from _strings(item)
+
+
+def test_the_journal_cuts_a_long_query_and_still_hides_the_credential() -> None:
+    """Issue 15: a mult's 12 KB query is kept cut to JOURNAL_BYTES (else 10,000 entries hold 300 MB), and the
+    cut entry is still redacted."""
+    from urllib.parse import urlencode
+
+    from smsconform.emulator.app import JOURNAL_BYTES, EmulatorApp
+    from smsconform.emulator.core import Core
+    from smsconform.emulator.http import Request
+
+    core = Core(":memory:", frozen=True)
+    app = EmulatorApp(core)
+    user = core.fixture_principal("main")
+    u = core.store.db.execute("SELECT integration_user FROM users WHERE id = ?", (user.user_id,)).fetchone()[0]
+    numbers = ";".join(f"1198{i:07d}" for i in range(1000))
+    app.handle(Request("GET", "/sms/mult", urlencode({"u": u, "m": "longa", "n": numbers}).encode(),
+                       {"host": "127.0.0.1"}))
+    [kept] = list(app.journal)
+    assert len(kept[3].query_string) == JOURNAL_BYTES
+    [entry] = app.journal_entries()
+    query = dict(entry["query"])
+    assert query["u"] == "***" and query["m"] == "longa" and numbers.startswith(query["n"])
+    assert u not in json.dumps(entry)

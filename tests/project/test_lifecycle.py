@@ -130,3 +130,51 @@ def test_a_file_written_by_the_first_release_opens_with_its_messages(tmp_path) -
     [accepted] = reopened.submit(who, "mensagem", [Submission(NUMBER, "nova")])
     assert accepted.id == 8
 
+
+
+def _settle_work(settled_before: int) -> int:
+    """SQLite VM steps (in hundreds) one settling chunk takes when ``settled_before`` one-message submissions
+    (an SMPP run's shape) are already settled and ten more are due."""
+    core = Core(":memory:", frozen=True)
+    core.store.db.execute("UPDATE credits SET amount = 10000000")
+    who = core.fixture_principal("main")
+    core.submit(who, "mensagem", [Submission(f"1199{i:07d}", f"antes {i}") for i in range(settled_before)])
+    core.clock.advance(60)
+    core.settle()
+    core.submit(who, "mensagem", [Submission(f"1198{i:07d}", f"agora {i}") for i in range(10)])
+    core.clock.advance(60)
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    core.store.db.set_progress_handler(count, 100)
+    assert core.settle(limit=5000) == 10
+    core.store.db.set_progress_handler(None, 100)
+    return steps[0]
+
+
+def test_a_settling_chunk_costs_what_is_due_not_what_was_settled_before() -> None:
+    """Issue 15: the chunk's query read every submission, settled or not, so a sustained SMPP run (one
+    submission a message) slowed as it went; it reads the due ones through their index."""
+    few, many = _settle_work(100), _settle_work(20_000)
+    assert many < few * 2, (few, many)
+
+
+def test_a_submission_larger_than_a_chunk_is_settled_in_parts() -> None:
+    """A chunk smaller than a mult (settle_pace.py shrinks chunks on a loaded machine) settles part of it, the
+    next chunk the rest, and every message ends as a whole settle would leave it."""
+    core = Core(":memory:", frozen=True)
+    who = core.fixture_principal("main")
+    core.submit(who, "mensagem", [Submission(f"1199111{i:04d}", "parte") for i in range(2, 52)])
+    core.clock.advance(60)
+
+    def delivered() -> int:
+        return core.store.db.execute("SELECT count(*) FROM recipients WHERE state = 'delivered'").fetchone()[0]
+
+    assert core.settle(limit=20) == 1 and delivered() == 20
+    assert core.settle(limit=20) == 1 and delivered() == 40
+    assert core.settle(limit=20) == 1 and delivered() == 50
+    assert core.settle(limit=20) == 0
+    assert {m.state for m in core.messages("text = ?", ("parte",))} == {"delivered"}

@@ -669,3 +669,36 @@ def test_a_database_of_before_part_receipts_gains_its_column(tmp_path: Path) -> 
         assert row[0] == 0
     finally:
         core.store.close()
+
+
+# -- messages nobody asked a receipt for ------------------------------------------------------------
+
+def _lazy(server: Emulator, message_id: bytes) -> int:
+    """The stored lazy flag of a message (a raw read: the view settles nothing)."""
+    with server.core.store.lock:
+        return server.core.store.db.execute("SELECT lazy FROM recipients WHERE id = ?",
+                                            (server.core.protocols.decode(message_id.decode()),)).fetchone()[0]
+
+
+def test_a_message_no_part_of_which_asked_a_receipt_settles_lazily(esme: Callable[..., Any], control: Callable[..., Any],
+                                                                  server: Emulator) -> None:
+    """Issue 15: the background loop does not move a message step by step when nobody asked for its
+    receipts (registered_delivery 0, or only the SME acknowledgement bits 2-3, SMPP 3.4 § 5.2.17); it is
+    settled in bulk, and a reader still sees the lifecycle of the one that asked."""
+    client = esme()
+    quiet = submit(client, destination="55" + VALID[0], registered_delivery=0)
+    sme_ack = submit(client, destination="55" + VALID[1], registered_delivery=0x04)
+    asked = submit(client, destination="55" + VALID[2], registered_delivery=1)
+    parts = _long_parts("Mensagem longa em duas partes. " * 8)
+    first_asked = [submit(client, piece, destination="55" + VALID[3], esm_class=codec.ESM_UDHI,
+                          registered_delivery=rd) for piece, rd in zip(parts, [1, 0])][-1]
+    none_asked = [submit(client, piece, destination="55" + VALID[4], esm_class=codec.ESM_UDHI,
+                         registered_delivery=0) for piece in parts][-1]
+    assert [_lazy(server, r.message_id) for r in (quiet, sme_ack, asked, first_asked, none_asked)] == [1, 1, 0, 0, 1]
+    control("POST", "/clock", {"advance": 10})
+    got = [receipt(pdu) for pdu in drain(client)]
+    assert sorted(r.stat for r in got) == ["DELIVRD", "DELIVRD"]  # the single message and part 1 of the long one
+    histories = {r.message_id: [h["state"] for h in message(control, r.message_id)["history"]]
+                 for r in (quiet, sme_ack, asked, none_asked)}
+    assert len({tuple(h) for h in histories.values()}) == 1, histories
+    assert histories[asked.message_id][-1] == "delivered"

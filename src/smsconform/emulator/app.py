@@ -156,8 +156,12 @@ class EmulatorApp:
     def _record(self, request: Request, dialect: str, outcome: Outcome, took: float) -> None:
         """Keep the raw exchange; it is formatted (and its credentials redacted) only when read."""
         self._journal_seq += 1
-        if len(request.body) > JOURNAL_BYTES:  # keep the journal's memory bounded: 10,000 entries
-            request = replace(request, body=request.body[:JOURNAL_BYTES])
+        # The journal's memory stays bounded (10,000 entries, each cut to JOURNAL_BYTES): a mult of 1000 numbers
+        # carries 12 KB in its query, about 30 KB an entry with its parsed copy, so kept whole 5 million
+        # messages' requests alone would hold 150 MB (issue 15). The cut query is parsed again when read.
+        if len(request.body) > JOURNAL_BYTES or len(request.query_string) > JOURNAL_BYTES:
+            request = replace(request, body=request.body[:JOURNAL_BYTES],
+                              query_string=request.query_string[:JOURNAL_BYTES], _query=None)
         response = outcome.response
         kept = (response.status, response.body[:JOURNAL_BYTES], outcome.drop)
         self.journal.append((self._journal_seq, self.core.now(), dialect, request, kept, took))

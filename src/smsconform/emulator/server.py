@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -20,7 +21,7 @@ from .asgi import ASGIAdapter
 from .bounded_http import (KEEP_ALIVE_TIMEOUT, REQUEST_TIMEOUT, BoundedHttpToolsProtocol,
                            default_max_connections)
 from .core import Core
-from .core.service import SETTLE_CHUNK
+from .settle_pace import SettlePace
 from .guard import TOKEN_HEADER, ControlGuard, is_loopback
 
 log = logging.getLogger("smsconform.emulator")
@@ -85,9 +86,9 @@ def warn_if_exposed(host: str, token: str | None) -> None:
                 "%s header, or listen on 127.0.0.1.\n" + "!" * 100, host, TOKEN_HEADER.title())
 
 
-# Lazy messages (Core.settle) are brought up to the clock in chunks of about SETTLE_CHUNK messages, one a
+# Lazy messages (Core.settle) are brought up to the clock in chunks of at most SETTLE_CHUNK messages, one a
 # loop turn, after a clock move (Core.backlog) and whenever no request came for IDLE_SECONDS: a chunk takes
-# a few milliseconds, so a request arriving meanwhile waits at most that.
+# about settle_pace.BUDGET_SECONDS of wall time, so a request arriving meanwhile waits at most that.
 IDLE_SECONDS = 0.25
 # A clock move answers once the callbacks it made due are delivered, or after this long (a receiver that is
 # slow or down is retried later with back-off, as always).
@@ -126,6 +127,7 @@ class Emulator:
 
     async def _background(self) -> None:
         sender = CallbackSender(self.core)
+        pace = SettlePace()  # chunks sized by the wall time they take (settle_pace.py)
         async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
 
             async def deliver_due(budget: float = DELIVER_ON_MOVE_SECONDS) -> None:
@@ -142,7 +144,10 @@ class Emulator:
                     self.core.tick(settle=False)
                     busy = await sender.run_once(client)
                     if self.core.backlog or self.app.idle_for() > IDLE_SECONDS:
-                        settled = self.core.settle(limit=SETTLE_CHUNK)
+                        started = time.perf_counter()
+                        settled = self.core.settle(limit=pace.limit)
+                        if settled:
+                            pace.took(time.perf_counter() - started)
                         self.core.backlog = self.core.backlog and bool(settled)
                 except Exception:  # keep serving; the failure is logged, the work retried next turn
                     log.exception("background work failed")

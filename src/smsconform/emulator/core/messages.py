@@ -33,6 +33,9 @@ class Submission:
     allow_landline: bool = False
     block_as_status: bool = False   # speedmarket: blocked numbers are accepted, then get a blocked status
     block: str | None = None        # a block the dialect found itself (speedmarket -7: no WhatsApp); with block_as_status
+    # Whether anyone watches its status changes: None lets the core decide (LAZY_DIALECTS and the client's
+    # callback URLs); False settles it lazily in bulk (SMPP: a message no part of which asked for a receipt).
+    observed: bool | None = None
 
 
 @dataclass(slots=True)

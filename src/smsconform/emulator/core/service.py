@@ -62,8 +62,9 @@ FALLBACK_OPERATORS = ("55320", "55321", "55323", "55331")
 SETTLE_CHUNK = 5000
 # A read whose condition names what settling changes must see every unobserved message settled first.
 _READS_LIFECYCLE = re.compile(r"\b(state|next_at|history|outcome)\b")
-# Dialects whose status changes only a callback URL of the client can observe; SMPP (delivery receipts to
-# a bind) and painel (campaign callbacks) always move message by message.
+# Dialects whose status changes only a callback URL of the client can observe; painel (campaign callbacks)
+# always moves message by message, SMPP (delivery receipts to a bind) does for the messages that asked for a
+# receipt, and says so per message (Submission.observed).
 LAZY_DIALECTS = frozenset({"mensagem", "speedmarket", "fcati", "wbsapi"})
 
 
@@ -208,7 +209,8 @@ class Core:
         reserved = self.reserved
         plain_mobile = self.numbering.is_plain_mobile  # the common number, without validate()'s full walk
         with self.store.transaction():
-            lazy = int(dialect in LAZY_DIALECTS and not self._observed(who.client_id))
+            unobserved = int(dialect in LAZY_DIALECTS and not self._observed(who.client_id))
+            lazy = unobserved
             allowed: dict[str, Refused | None] = {}
             run: tuple[Any, ...] | None = None
             submission: list[Any] = []
@@ -237,9 +239,10 @@ class Core:
                 message_id = self._next_id
                 self._next_id += 1
                 key = (item.text, item.kind, item.type, item.schedule_at, item.cost_centre, item.campaign, item.file,
-                       item.priority)
+                       item.priority, item.observed)
                 if key != run:   # what the items of a run share is computed (and stored) once
                     run, parts, scope = key, count_parts(item.text), self._scope(who, item)
+                    lazy = unobserved if item.observed is None else int(not item.observed)
                     run_next_at = max(now, item.schedule_at or now) + queue_delay
                     scheduled = bool(item.schedule_at and item.schedule_at > now)
                     submission = [message_id, message_id, who.client_id, who.user_id, dialect, item.text, item.kind,
@@ -531,7 +534,9 @@ class Core:
             else:
                 where = "due_at <= ?" + (" AND client_id = ?" if client_id is not None else "")
                 args = (now, client_id) if client_id is not None else (now,)
-                due = db.execute(f"SELECT id, last_id FROM submissions WHERE {where} ORDER BY id"
+                # In due order, through the submissions_due index: ORDER BY id scanned every submission, settled
+                # or not, each chunk (a sustained SMPP run, one submission a message, slowed as it went).
+                due = db.execute(f"SELECT id, last_id FROM submissions WHERE {where} ORDER BY due_at, id"
                                  + (f" LIMIT {int(limit)}" if limit is not None else ""), args).fetchall()
                 if limit is not None:  # about `limit` messages: as many submissions as add up to it
                     size = 0
@@ -540,11 +545,23 @@ class Core:
                         if size >= limit:
                             due = due[:count]
                             break
-                ranges = _adjacent_merged(due)
+                ranges = _adjacent_merged([(first, last) for first, last in sorted(due, key=lambda row: row[0])])
+                if limit is not None and len(ranges) == 1 and ranges[0][1] - ranges[0][0] + 1 > limit:
+                    ranges = [self._first_due_part(db, *ranges[0], limit, now)]
             for low, high in ranges:
                 db.execute(self._SETTLE, {**params, "low": low, "high": high})
             db.executemany(self._NEXT_DUE, [(first,) for first, _ in due])
         return len(due) or len(ranges)
+
+    @staticmethod
+    def _first_due_part(db: Any, first: int, last: int, limit: int, now: float) -> tuple[int, int]:
+        """The ``limit`` ids of a submission larger than a chunk from its first due one on: a mult of 1000
+        numbers is settled in parts when a loaded machine makes chunks small; its due_at (_NEXT_DUE) stays
+        due until the last part is done."""
+        low = db.execute("SELECT MIN(id) FROM recipients WHERE id BETWEEN ? AND ? AND lazy = 1 AND next_at <= ?",
+                         (first, last, now)).fetchone()[0]
+        low = first if low is None else low
+        return low, min(last, low + limit - 1)
 
     def _step_each(self, which: str, scope: str, params: dict[str, Any]) -> int:
         """Move due messages one step at a time through _next(), with their callbacks."""

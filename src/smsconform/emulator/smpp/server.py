@@ -64,6 +64,8 @@ DEFAULT_MAX_RATE = 5000.0
 MAX_RATE_ENV = "SMSCONFORM_SMPP_MAX_RATE"
 """submit_sm per second per bind above which ESME_RTHROTTLED is answered, when no max_rate is given."""
 DEFAULT_WINDOW = 10
+RECEIPT_BITS = 0x13
+"""The bits of registered_delivery that ask the SMSC for a receipt (SMPP 3.4 § 5.2.17): 0-1 and 4."""
 RESPONSE_TIMEOUT = 30.0
 """Seconds a deliver_sm may wait for its response before it is taken back and offered again."""
 UNBIND_WAIT = 1.0
@@ -679,7 +681,11 @@ class SmppServer:
         if len(text) > profile.max_chars:
             raise SubmitRefused(profile.status("submit_sm", "too_many_chars", "ESME_RINVMSGLEN"))
         schedule_at = _schedule(str(pdu["schedule_delivery_time"]), self.core.now())
-        return Whole(Submission(number, text, kind="long", type=0, schedule_at=schedule_at), others)
+        # A message no part of which asked for a receipt has no observer of its status changes but a reader
+        # (query_sm, a reply): the core settles it lazily in bulk instead of moving it step by step.
+        observed = _asks_receipts(int(pdu["registered_delivery"])) or any(_asks_receipts(w) for _, w in others)
+        return Whole(Submission(number, text, kind="long", type=0, schedule_at=schedule_at, observed=observed),
+                     others)
 
     def _destination(self, pdu: Pdu) -> str:
         """The national number (DDD first) of a destination in one of the profile's formats: a TON no
@@ -876,12 +882,17 @@ def _reported_state(msg: Message, state: str) -> str | None:
     if state in (m.WAITING, m.QUEUED) and msg.entered(m.PAUSED) is not None:
         return None
     return state
+def _asks_receipts(wanted: int) -> bool:
+    """Whether a registered_delivery (SMPP 3.4 § 5.2.17) asks the SMSC for any receipt at all: a final one
+    (bits 0-1) or the intermediate notifications (bit 4); bits 2-3 ask for SME acknowledgements, which
+    the SMSC does not send."""
+    return bool(wanted & RECEIPT_BITS)
 
 
 def _receipt_wanted(wanted: int, dlr: Dlr, final: bool) -> bool:
     """registered_delivery (SMPP 3.4 § 5.2.17): bits 0-1 the final receipt (1 always, 2 on failure only),
     bit 4 (0x10) the intermediate notifications too."""
-    if not wanted & 0x13:
+    if not _asks_receipts(wanted):
         return False
     if final:
         mode = wanted & 0x03
