@@ -113,6 +113,16 @@ class EmulatorApp:
                 return dialect
         return None
 
+    def failure(self, request: Request) -> Response:
+        """What a request is answered when the emulator could not complete it: its dialect's documented
+        retry answer (a group commit that failed, group_commit.py), else a plain 503."""
+        dialect = self._dialect_for(request)
+        try:
+            return dialect.failure(request) if dialect is not None else Response.text("Service Unavailable", 503)
+        except Exception:
+            log.error("no failure answer for %s %s\n%s", request.method, request.path, traceback.format_exc())
+            return Response.text("Service Unavailable", 503)
+
     def idle_for(self) -> float:
         """Seconds since the last request: the background loop settles lazy messages only when idle."""
         return time.monotonic() - self._last_request

@@ -8,10 +8,12 @@ import time
 from typing import Any
 
 from .app import EmulatorApp
+from .group_commit import GroupCommit
 from .http import MAX_BODY, Request, Response
 
 EVENTS_PATH = "/_emulator/events"
 CLOCK_PATH = "/_emulator/clock"
+UNGROUPED = ("/_emulator", "/_console")
 EVENTS_POLL = 0.2          # how often a stream looks for a change (seconds)
 EVENTS_KEEPALIVE = 15.0    # a comment line this often keeps proxies and browsers from closing the stream
 EVENTS_LIFETIME = 300.0    # then the stream ends; EventSource reconnects by itself
@@ -19,8 +21,11 @@ EVENTS_LIFETIME = 300.0    # then the stream ends; EventSource reconnects by its
 
 
 class ASGIAdapter:
-    def __init__(self, app: EmulatorApp) -> None:
+    def __init__(self, app: EmulatorApp, group_commit: bool = True) -> None:
         self.app = app
+        # Provider requests go through a group commit (group_commit.py); the control API and the console
+        # are answered at once, as they reset, move the clock and read.
+        self.groups = GroupCommit(app) if group_commit else None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -52,7 +57,10 @@ class ASGIAdapter:
         if request.method == "GET" and request.path == EVENTS_PATH:
             await self._events(request, receive, send)
             return
-        outcome = self.app.handle(request)
+        if self.groups is not None and not request.path.startswith(UNGROUPED):
+            outcome = await self.groups.handle(request)
+        else:
+            outcome = self.app.handle(request)
         if request.method == "POST" and request.path.rstrip("/") == CLOCK_PATH and outcome.response.status == 200 \
                 and self.app.deliver_due is not None:
             await self.app.deliver_due()  # the callbacks a move made due have arrived when it answers

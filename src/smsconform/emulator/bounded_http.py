@@ -39,6 +39,42 @@ def default_max_connections() -> int:
     return max(MIN_CONNECTIONS, soft - DESCRIPTOR_RESERVE)
 
 
+class OneWriteTransport:
+    """The transport a response cycle writes through: the status line and headers wait for the first
+    chunk of the body and go out with it, in one write (one system call) instead of two. uvicorn writes
+    the headers the moment the application starts its answer; for a short answer that doubled the socket
+    writes (issue 15: 19 % of a send's time). Everything else is the connection's own transport."""
+
+    __slots__ = ("_transport", "_cycle", "_held", "_head_done")
+
+    def __init__(self, transport: asyncio.Transport, cycle: Any) -> None:
+        self._transport = transport
+        self._cycle = cycle
+        self._held: bytes | None = None
+        self._head_done = False
+
+    def write(self, data: bytes) -> None:
+        if self._held is not None:
+            data, self._held = self._held + data, None
+        elif not self._head_done and self._cycle.response_started:
+            self._head_done = True   # the first write once the answer started: its headers (a 100 Continue
+            self._held = data        # goes before, at once)
+            return
+        self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def flush(self) -> None:
+        if self._held is not None:
+            data, self._held = self._held, None
+            self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     request_timeout: float = REQUEST_TIMEOUT
     max_connections: int = 1000
@@ -87,6 +123,18 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._receiving = False
         self._disarm()
         super().on_message_complete()
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        if self.cycle is not None and not isinstance(self.cycle.transport, OneWriteTransport):
+            one_write = self.cycle.transport = OneWriteTransport(self.transport, self.cycle)
+            answered = self.cycle.on_response
+
+            def flush_then_answered() -> None:  # an answer with no body write (HEAD) sends its headers here
+                one_write.flush()
+                answered()
+
+            self.cycle.on_response = flush_then_answered
 
     def on_response_complete(self) -> None:
         self._since = self.loop.time()

@@ -23,6 +23,12 @@ def parse_pairs(data: bytes | str) -> list[tuple[str, str]]:
     if isinstance(data, str):
         data = data.encode("latin-1", "replace") if not data.isascii() else data.encode()
     pairs = []
+    if b"%" not in data and b"+" not in data:  # nothing escaped (a typical send): no unquoting to do
+        for chunk in data.split(b"&"):
+            if chunk:
+                key, _, value = chunk.partition(b"=")
+                pairs.append((_decode(key), _decode(value)))
+        return pairs
     for chunk in data.split(b"&"):
         if not chunk:
             continue

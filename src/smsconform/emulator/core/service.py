@@ -273,9 +273,13 @@ class Core:
                 except Refused:
                     self._next_id -= len(rows)
                     raise
-                self.store.db.executemany("INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                          submissions)
-                self.store.db.executemany("INSERT INTO recipients VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                # a single send is one row each: execute() skips executemany's per-call setup
+                for sql, values in (("INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", submissions),
+                                    ("INSERT INTO recipients VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)):
+                    if len(values) == 1:
+                        self.store.db.execute(sql, values[0])
+                    else:
+                        self.store.db.executemany(sql, values)
         return results
 
     def _observed(self, client_id: int) -> bool:

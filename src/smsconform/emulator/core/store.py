@@ -117,6 +117,7 @@ class Store:
         self.db.row_factory = sqlite3.Row
         self.lock = threading.RLock()
         self._depth = 0
+        self._grouped = False   # inside group(): a transaction is a savepoint of the group's one commit
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=OFF")
         # A checkpoint truncates the write-ahead log to this size: after a burst of millions it shrinks back
@@ -132,7 +133,8 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit; a transaction opened inside another joins it (the outer one commits)."""
+        """One atomic unit; a transaction opened inside another joins it (the outer one commits). Inside
+        group() it is a savepoint: undone alone if it fails, made durable by the group's commit."""
         with self.lock:
             if self._depth:
                 self._depth += 1
@@ -141,17 +143,47 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self.db.execute("BEGIN IMMEDIATE")
+            begin, undo, done = (("SAVEPOINT unit", "ROLLBACK TO unit; RELEASE unit", "RELEASE unit")
+                                 if self._grouped else ("BEGIN IMMEDIATE", "ROLLBACK", "COMMIT"))
+            self.db.execute(begin)
             self._depth = 1
             try:
                 yield self.db
             except BaseException:
+                for statement in undo.split("; "):
+                    self.db.execute(statement)
+                raise
+            else:
+                self.db.execute(done)
+            finally:
+                self._depth = 0
+
+    @contextmanager
+    def group(self) -> Iterator[None]:
+        """Many transactions, one commit (group commit): BEGIN IMMEDIATE and COMMIT cost a sending request
+        more than its own inserts do, so the server runs the requests that arrived together inside one
+        group and answers them only once it has committed: an answered send is as durable as before.
+        Each transaction inside stays atomic on its own (a savepoint). If the commit fails, everything
+        inside is rolled back and the exception raised: the caller answers none of it as a success."""
+        with self.lock:
+            if self._grouped or self._depth:
+                raise RuntimeError("a group cannot open inside a transaction or another group")
+            self.db.execute("BEGIN IMMEDIATE")
+            self._grouped = True
+            try:
+                yield
+            except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
             else:
-                self.db.execute("COMMIT")
+                try:
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    if self.db.in_transaction:
+                        self.db.execute("ROLLBACK")
+                    raise
             finally:
-                self._depth = 0
+                self._grouped = False
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
