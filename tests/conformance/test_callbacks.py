@@ -56,13 +56,13 @@ STATUS_OPERATIONS = {
 class Clock:
     """Moves the target's time: its control API in growing steps, or real waiting up to max_wait.
 
-    After each step it waits until what became due has been delivered: through the control API's outbox
-    where the target has one (emulator-control.yaml `/outbox`), else until the receiver has been quiet.
+    A control API's clock move answers once the callbacks it made due have been delivered (emulator-control.yaml
+    `POST /_emulator/clock`), so nothing is polled: a move is the wait, and a move of no time delivers what
+    became due otherwise (a send's own callbacks). In real time the suite waits until the receiver is quiet.
     """
 
     def __init__(self, target: Any, control: Any) -> None:
         self.target, self.control = target, control
-        self._outbox = control is not None
 
     def run_until(self, receiver: CallbackReceiver, done: Callable[[], bool], horizon: float = HORIZON) -> bool:
         if self.control is None:
@@ -71,31 +71,19 @@ class Clock:
         moved, step, fine = 0.0, 1.0, 0
         self.drain(receiver)
         while not done() and moved < horizon:
-            self.control.advance(step)
+            self.control.advance(step)  # answers once what the step made due has been delivered
             moved += step
-            self.drain(receiver)
             fine += 1
             if fine >= FINE_STEPS:
                 step = min(step * 4, horizon)
         return done()
 
-    def drain(self, receiver: CallbackReceiver, timeout: float = 5.0) -> None:
-        """Wait until every callback to the receiver that is due has arrived."""
-        if self._outbox:
-            prefix = receiver.url("/")
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                response = self.control.http.get(f"{self.control.base_url}/outbox")
-                if response.status_code != 200 or not isinstance(response.json(), list):
-                    self._outbox = False
-                    break
-                now = self.control.now()
-                pending = [o for o in response.json() if str(o.get("url", "")).startswith(prefix)
-                           and o.get("delivered_at") is None and o.get("next_at") is not None
-                           and float(o["next_at"]) <= now]
-                if not pending:
-                    return  # delivered means answered by the receiver: nothing due is still on its way
-                time.sleep(0.02)
+    def drain(self, receiver: CallbackReceiver) -> None:
+        """Until every callback to the receiver that is due has arrived: a controlled clock delivers them when
+        moved (by no time at all here); in real time, until the receiver has been quiet a moment."""
+        if self.control is not None:
+            self.control.advance(0)
+            return
         receiver.settle(quiet=0.15, timeout=3)
 
     def settle(self, receiver: CallbackReceiver, seconds: float = 60.0) -> None:
@@ -103,7 +91,6 @@ class Clock:
         if self.control is not None:
             for _ in range(3):
                 self.control.advance(seconds / 3)
-                self.drain(receiver)
         else:
             time.sleep(min(5.0, self.target.time.max_wait))
 

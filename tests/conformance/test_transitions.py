@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from hypothesis import Phase, settings, strategies as st
+from hypothesis import Phase, seed, settings, strategies as st
 from hypothesis.stateful import (Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule,
                                  run_state_machine_as_test)
 
@@ -139,10 +141,10 @@ class Flow(RuleBasedStateMachine):
 
     def pass_time(self, seconds: float) -> None:
         if self.control is not None:
-            self.control.advance(seconds)
+            self.control.advance(seconds)  # answers once the callbacks it made due have been delivered
         else:
             time.sleep(min(seconds, 2.0, self.target.time.max_wait))
-        self.clock.drain(self.rx)
+            self.clock.drain(self.rx)
         self.collect()
 
     def collect(self) -> None:
@@ -519,8 +521,47 @@ class ServiceSmsFlow(PainelFlow):
 
 
 # -- the tests -------------------------------------------------------------------------------------
+# Where the target's clock is moved (a control API), each machine's examples run as PARTS tests of a share
+# each, so that xdist spreads one machine over its workers instead of one worker running it whole. In real
+# time a machine stays one test: its balance is read before and after each test, paced (painel once a
+# minute), and parts would multiply those waits.
+PARTS = 5
+
+
+def controlled_clock(config: pytest.Config) -> bool:
+    """Whether the run's target moves its clock through a control API (decided at collection, as the parts
+    are tests): the built-in emulator does; a profile says so in [time]."""
+    choice = config.getoption("target", "emulator")
+    if choice == "emulator":
+        return True
+    from smsconform.conformance.target import ProfileError, load_profile
+
+    try:
+        return load_profile(Path(choice)).time.mode == "control"
+    except (ProfileError, OSError):
+        return False  # the session's target fixture reports the profile's problem
+
+
+@dataclass(frozen=True)
+class Part:
+    """One share of a machine's examples: the ``index``-th of ``count`` (their sum is the profile's)."""
+
+    index: int
+    count: int
+
+    def examples(self, total: int) -> int:
+        return total // self.count + (self.index < total % self.count)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "flow_part" in metafunc.fixturenames:
+        parts = PARTS if controlled_clock(metafunc.config) else 1
+        metafunc.parametrize("flow_part", [Part(i, parts) for i in range(parts)],
+                             ids=[f"part{i + 1}of{parts}" for i in range(parts)])
+
+
 def _run(flow: type[Flow], dialect: str, sms_clients: Any, sms_control: Any, sms_target: Any,
-         receiver: CallbackReceiver, registered: dict[tuple[str, str], str]) -> None:
+         receiver: CallbackReceiver, registered: dict[tuple[str, str], str], part: Part = Part(0, 1)) -> None:
     client = sms_clients(dialect)
     valid_number(sms_target, 0)  # NotExercised without valid numbers
     if sms_control is not None:
@@ -531,7 +572,12 @@ def _run(flow: type[Flow], dialect: str, sms_clients: Any, sms_control: Any, sms
                                           "rx": receiver, "paths": registered, "ledger": ledger})
     whole_run = flow.rate_limited_balance and sms_control is None
     balance0 = client.balance() if whole_run else None
-    run_state_machine_as_test(bound, settings=profile_settings(real_time=sms_control is None))
+    chosen = profile_settings(real_time=sms_control is None)
+    if part.count > 1:
+        chosen = settings(chosen, max_examples=part.examples(chosen.max_examples))
+        if chosen.derandomize:  # each part its own fixed examples (a seed overrides derandomize)
+            bound = seed(zlib.crc32(f"{flow.__name__}:{part.index}".encode()))(bound)
+    run_state_machine_as_test(bound, settings=chosen)
     if whole_run:
         spent = balance0 - client.balance()
         assert spent == ledger.get("debited", 0), (
@@ -563,23 +609,23 @@ def profile_settings(real_time: bool = False) -> settings:
 
 @pytest.mark.rules("machine:mensagem.message", "machine:mensagem.delivery", "code:mensagem.cacl.9")
 @pytest.mark.dialect("mensagem")
-def test_mensagem_transitions(sms_clients, sms_control, sms_target, receiver, registered) -> None:
-    _run(MensagemFlow, "mensagem", sms_clients, sms_control, sms_target, receiver, registered)
+def test_mensagem_transitions(sms_clients, sms_control, sms_target, receiver, registered, flow_part) -> None:
+    _run(MensagemFlow, "mensagem", sms_clients, sms_control, sms_target, receiver, registered, flow_part)
 
 
 @pytest.mark.rules("machine:speedmarket.message")
 @pytest.mark.dialect("speedmarket")
-def test_speedmarket_transitions(sms_clients, sms_control, sms_target, receiver, registered) -> None:
-    _run(SpeedmarketFlow, "speedmarket", sms_clients, sms_control, sms_target, receiver, registered)
+def test_speedmarket_transitions(sms_clients, sms_control, sms_target, receiver, registered, flow_part) -> None:
+    _run(SpeedmarketFlow, "speedmarket", sms_clients, sms_control, sms_target, receiver, registered, flow_part)
 
 
 @pytest.mark.rules("machine:painel.message", "machine:painel.campaign")
 @pytest.mark.dialect("painel")
-def test_painel_transitions(sms_clients, sms_control, sms_target, receiver, registered) -> None:
-    _run(PainelFlow, "painel", sms_clients, sms_control, sms_target, receiver, registered)
+def test_painel_transitions(sms_clients, sms_control, sms_target, receiver, registered, flow_part) -> None:
+    _run(PainelFlow, "painel", sms_clients, sms_control, sms_target, receiver, registered, flow_part)
 
 
 @pytest.mark.rules("machine:painel.message", "machine:painel.campaign")
 @pytest.mark.dialect("servicesms")
-def test_servicesms_transitions(sms_clients, sms_control, sms_target, receiver, registered) -> None:
-    _run(ServiceSmsFlow, "servicesms", sms_clients, sms_control, sms_target, receiver, registered)
+def test_servicesms_transitions(sms_clients, sms_control, sms_target, receiver, registered, flow_part) -> None:
+    _run(ServiceSmsFlow, "servicesms", sms_clients, sms_control, sms_target, receiver, registered, flow_part)

@@ -77,14 +77,10 @@ class Clock:
             step = 0.5  # finer than any state lasts (contracts/emulator/lifecycle.yaml), so none is skipped
             moved = 0.0
             while not done() and moved < seconds:
-                self.control.advance(step)
+                self.control.advance(step)  # answers once what the step made due has happened (emulator-control.yaml)
                 moved += step
                 if moved > 60:  # no document times a step ("O tempo de entrega é variável", 003): keep waiting
                     step = min(step * 2, 3600.0)
-                time.sleep(0.05)  # the target's background work runs on wall time
-            deadline = time.monotonic() + 3
-            while not done() and time.monotonic() < deadline:
-                time.sleep(0.05)
             return done()
         deadline = time.monotonic() + self.target.time.max_wait
         while not done() and time.monotonic() < deadline:

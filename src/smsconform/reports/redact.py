@@ -59,11 +59,17 @@ def _decoded(token: str) -> str:
         return ""
 
 
+# Texts redacted once are remembered: certify rewrites results.json every few seconds with mostly the same
+# strings (rule sources, quotes, exchanges), and one pass of the pattern over a text costs far more than a look-up.
+MEMO_ENTRIES = 50_000
+
+
 @dataclass(frozen=True)
 class Redactor:
     forms: tuple[str, ...] = ()
     placeholder: str = PLACEHOLDER
     _pattern: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _memo: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, secrets: Iterable[str], placeholder: str = PLACEHOLDER) -> "Redactor":
@@ -74,6 +80,15 @@ class Redactor:
     def text(self, value: str) -> str:
         if self._pattern is None:
             return value
+        done = self._memo.get(value)
+        if done is None:
+            if len(self._memo) >= MEMO_ENTRIES:
+                self._memo.clear()
+            done = self._memo[value] = self._redacted(value)
+        return done
+
+    def _redacted(self, value: str) -> str:
+        assert self._pattern is not None
         value = _BASIC.sub(lambda m: m.group(1) + self.placeholder if self.hit(_decoded(m.group(2))) else m.group(0),
                            value)
         return self._pattern.sub(self.placeholder, value)
