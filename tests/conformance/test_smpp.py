@@ -26,8 +26,8 @@ import smpplib.consts as C
 
 from smsconform.conformance.clients.base import NotExercised
 from smsconform.conformance.judge import expect
-from smsconform.conformance.clients.smpp import (SOURCE_ADDR, STATUS_NAMES, Delivery, SmppClient, SmppSession,
-                                                  fits_gsm, status_result)
+from smsconform.conformance.clients.smpp import (SOURCE_ADDR, STATUS_NAMES, Delivery, SmppClient, SmppError,
+                                                  SmppSession, fits_gsm, status_result)
 from smsconform.conformance.codes import assert_answers
 from smsconform.conformance.judge import expect
 from smsconform.conformance.triggers import plan_for
@@ -747,6 +747,52 @@ def test_enquire_link_before_bind_and_unbind_twice(smpp: SmppClient) -> None:
     assert session.bind("transceiver") == ROK
     assert session.unbind(close=False) == ROK
     assert session.closed_by_peer(3.0), "the SMSC closes the connection after unbind_resp"
+
+
+ENQUIRE_LINK = 0x00000015
+
+
+@pytest.mark.rules("profile:smpp.link_timers", "profile:smpp.pdus")
+@pytest.mark.dialect("smpp")
+def test_smsc_enquire_link_on_a_silent_bind(smpp: SmppClient) -> None:
+    """enquire_link from the SMSC's side (SMPP 3.4 § 4.11: either peer may send it). Two transmitter binds
+    stay silent for the profile's idle_seconds: the SMSC asks each with an enquire_link; the one that
+    answers keeps its session, the one that does not is closed within enquire_link_answer_seconds. The
+    timers and the closing are profile.yaml link_timers (inferred): a target with others deviates; that
+    the SMSC's enquire_link is a 16-octet header with no body is § 4.11's (documented). Takes about
+    idle_seconds + enquire_link_answer_seconds of wall time (70 s with the profile's 60 + 10)."""
+    timers = PROFILE["link_timers"]
+    idle, answer_within = float(timers["idle_seconds"]), float(timers["enquire_link_answer_seconds"])
+    answering, silent = bound(smpp, "transmitter"), bound(smpp, "transmitter")
+    asked: dict[str, Any] = {}
+    deadline = time.monotonic() + idle + answer_within + 5.0
+    while len(asked) < 2 and time.monotonic() < deadline:
+        if "answering" not in asked:
+            pdu = answering.read(0.2)  # answered by the session's own read loop, as every ESME does
+            if pdu is not None and pdu.command == "enquire_link":
+                asked["answering"] = pdu
+        if "silent" not in asked:
+            header = silent.read_header(0.2)  # read, never answered
+            if header is not None and header[0] == ENQUIRE_LINK:
+                asked["silent"] = header
+    if not hold(len(asked) == 2, "link_timers",
+                f"no enquire_link from the SMSC on {sorted({'answering', 'silent'} - set(asked))} after "
+                f"{idle + answer_within + 5:.0f}s of silence (idle_seconds {idle:g})"):
+        return
+    command_id, status, sequence, body = asked["silent"]
+    hold(body == b"" and status == 0 and sequence > 0, "pdus", basis="documented",
+         message=f"the SMSC's enquire_link (SMPP 3.4 § 4.11: a header, no body): status {status}, "
+                 f"sequence {sequence}, {len(body)} octets of body")
+    hold(answering.enquire_link() == ROK, "link_timers", "a bind that answered the SMSC's enquire_link was dropped")
+    closed = False
+    try:
+        end = time.monotonic() + answer_within + 3.0
+        while time.monotonic() < end:
+            silent.read_header(max(0.0, end - time.monotonic()))
+    except SmppError:
+        closed = True
+    hold(closed, "link_timers", f"a bind that left the SMSC's enquire_link unanswered is still open "
+                                f"{answer_within + 3:.0f}s later (enquire_link_answer_seconds {answer_within:g})")
 
 
 # -- throttling -----------------------------------------------------------------------------------------
