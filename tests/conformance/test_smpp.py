@@ -26,8 +26,8 @@ import smpplib.consts as C
 
 from smsconform.conformance.clients.base import NotExercised
 from smsconform.conformance.judge import expect
-from smsconform.conformance.clients.smpp import (SOURCE_ADDR, STATUS_NAMES, Delivery, SmppClient, SmppSession,
-                                                  fits_gsm, status_result)
+from smsconform.conformance.clients.smpp import (SOURCE_ADDR, STATUS_NAMES, Delivery, SmppClient, SmppError,
+                                                  SmppSession, fits_gsm, status_result)
 from smsconform.conformance.codes import assert_answers
 from smsconform.conformance.judge import expect
 from smsconform.conformance.triggers import plan_for
@@ -43,13 +43,15 @@ TEXT = "smsconform smpp"
 GSM7_EXT = frozenset("\f^{}\\[~]|€")
 
 
-def hold(ok: bool, key: str, message: str, *, basis: str | None = None) -> bool:
+def hold(ok: bool, key: str, message: str, *, basis: str | None = None, reason: str | None = None) -> bool:
     """A check of the profile rule ``key`` (``profile:smpp.<key>``), judged by the rule's basis in
-    profile.yaml, or by ``basis`` for the part of it SMPP 3.4 itself documents (what a data_coding value or a
-    TON means, once the SMSC accepts it). False when an inferred check deviated: the test stops there."""
+    profile.yaml, or by ``basis`` (and ``reason``) for a part of it that rests on another: what SMPP 3.4
+    itself documents (what a data_coding value or a TON means, once the SMSC accepts it), or a choice of
+    ours inside a documented rule (refusing a 3.3 ESME). False when an inferred check deviated: the test
+    stops there."""
     rule = PROFILE[key]
     return expect(ok, f"profile:smpp.{key}", message, basis=basis or rule["basis"],
-                  reason=None if basis else rule.get("reason"))
+                  reason=reason if basis else rule.get("reason"))
 
 
 def status_code(name: str) -> str:
@@ -196,9 +198,14 @@ def test_bind_refused(case: str, smpp: SmppClient) -> None:
     if case == "system_type":
         result = session.bind("transceiver", system_type="NOTSMPP")
         expected = status_code(PROFILE["system_type"]["refused_with"])
-    elif case == "interface_version":
-        result = session.bind("transceiver", interface_version=PROFILE["interface_version"]["accepted_from"] - 1)
-        expected = status_code(PROFILE["interface_version"]["below"])  # 3.3 and earlier
+    elif case == "interface_version":  # 3.3 and earlier: refusing them is our choice (below_basis)
+        rule = PROFILE["interface_version"]
+        result = session.bind("transceiver", interface_version=rule["accepted_from"] - 1)
+        expected = status_code(rule["below"])
+        hold(result.code == expected, "interface_version", basis=rule["below_basis"], reason=rule["below_reason"],
+             message=f"interface_version {rule['accepted_from'] - 1:#x}: expected "
+                     f"{STATUS_NAMES[int(expected, 16)]}, got {result.text}")
+        return
     elif case == "already_bound":
         assert session.bind("transceiver") == ROK
         result = session.bind("transceiver")
@@ -246,7 +253,9 @@ def test_submit_needs_a_transmitting_bind(mode: str | None, smpp: SmppClient) ->
 @pytest.mark.parametrize("version", [0x34, 0x50])
 def test_bind_with_a_later_interface_version_is_answered_with_34(version: int, smpp: SmppClient) -> None:
     """An ESME announcing SMPP 5.0 (0x50, node `smpp`'s default) is bound and told the SMSC speaks 3.4
-    through sc_interface_version (SMPP 3.4 § 5.3.2.25; profile.yaml interface_version)."""
+    through sc_interface_version: documented (SMPP 3.4 § 5.2.4 leaves 0x50 reserved, § 3.3 has a reserved
+    value ignored rather than refused, § 5.3.2.25 the SMSC's version answered; profile.yaml
+    interface_version), so a refusal fails the verdict."""
     session = smpp.connect()
     result = session.bind("transceiver", interface_version=version)
     if not hold(result == ROK, "interface_version", f"bind with interface_version {version:#x}: {result.text}"):
@@ -448,13 +457,20 @@ CODING_TEXTS = {  # data_coding -> (the client's coding name, a text that only i
     8: ("ucs2", "UCS-2: ação ✓ 😀"),
 }
 OFFERED_CODINGS = [int(c["value"]) for c in PROFILE["data_coding"]["offered"]]
+
+
+def accept_rule(param: str, value: int) -> Any | None:
+    """acceptance.yaml's rule that submit_sm takes ``param`` = ``value`` (its own basis), if it has one."""
+    return next((r for r in CATALOG.families if r.kind == "accept" and r.dialect == "smpp"
+                 and r.operation == "submit_sm" and r.param == param and str(r.value) == str(value)), None)
 REFUSED_CODINGS = [int(c["value"]) for c in PROFILE["data_coding"]["refused"]] + [11, 12, 0xF0]
 """The profile's refused values, and reserved ones of SMPP 3.4 § 5.2.19 (other_values)."""
 
 
 @pytest.mark.rules("profile:smpp.data_coding", "code:smpp.submit_sm.0x00000000")
 @pytest.mark.dialect("smpp")
-@pytest.mark.parametrize("coding", OFFERED_CODINGS)
+@pytest.mark.parametrize("coding", [pytest.param(c, marks=pytest.mark.rules(f"accept:smpp.submit_sm.data_coding.{c}"))
+                                    if accept_rule("data_coding", c) else c for c in OFFERED_CODINGS])
 @pytest.mark.parametrize("long", ["short", "udh", "sar", "payload"])
 def test_offered_data_coding_is_accepted_and_decoded(coding: int, long: str, smpp: SmppClient,
                                                       sms_control: Any) -> None:
@@ -468,8 +484,11 @@ def test_offered_data_coding_is_accepted_and_decoded(coding: int, long: str, smp
         text = (text + " ") * 8
     submitted = bound(smpp).submit(smpp.number(), text, coding=name, long="udh" if long == "short" else long,
                                    registered_delivery=0)
-    if not hold(all(r == ROK for r in submitted.parts), "data_coding",
-                f"data_coding {coding} ({long}): {[r.text for r in submitted.parts]}"):
+    accepting = accept_rule("data_coding", coding)  # its basis: 1 and 3 are our choice, 0 and 8 documented
+    if not expect(all(r == ROK for r in submitted.parts), accepting if accepting is not None else "profile:smpp.data_coding",
+                  f"data_coding {coding} ({long}): {[r.text for r in submitted.parts]}",
+                  **({} if accepting is not None else {"basis": PROFILE["data_coding"]["basis"],
+                                                       "reason": PROFILE["data_coding"]["reason"]})):
         return
     if sms_control is None:
         raise NotExercised("the text is read back through the control API, which the target does not have")
@@ -697,24 +716,63 @@ def test_unknown_command_id_is_nacked_with_its_sequence(smpp: SmppClient) -> Non
     hold(session.enquire_link() == ROK, "malformed_pdus", "the session goes on after an unknown command")
 
 
-NOT_OFFERED = [(str(p["name"]), int(p["command_id"])) for p in PROFILE["pdus"]["not_offered"]]
+NOT_OFFERED = {str(p["name"]): p for p in PROFILE["pdus"]["not_offered"]}
+UNKNOWN_HASH = "0" * 32
+"""A message_id no target issued: a target that does offer query_sm, cancel_sm or replace_sm refuses it."""
+
+
+def _cstr(value: str) -> bytes:
+    return value.encode("latin-1") + b"\x00"
+
+
+def not_offered_body(name: str, destination: str) -> bytes:
+    """A well-formed SMPP 3.4 body for each request (§ 4.1.7, 4.5, 4.7, 4.8, 4.9, 4.10, 4.12), so a target
+    that offers the command answers it as it would any ESME: about a message it never issued, or a send
+    that asks for no receipt."""
+    source = bytes((1, 1)) + _cstr(SOURCE_ADDR)
+    dest = bytes((1, 1)) + _cstr("55" + destination)
+    text = b"smsconform"
+    bodies = {
+        "query_sm": _cstr(UNKNOWN_HASH) + source,
+        "cancel_sm": _cstr("") + _cstr(UNKNOWN_HASH) + source + dest,
+        "replace_sm": _cstr(UNKNOWN_HASH) + source + _cstr("") + _cstr("") + bytes((0, 0, len(text))) + text,
+        "submit_multi": (_cstr("") + source + bytes((1, 1)) + dest + bytes((0, 0, 0)) + _cstr("") + _cstr("")
+                         + bytes((0, 0, 0, 0, len(text))) + text),
+        "data_sm": (_cstr("") + source + dest + bytes((0, 0, 0))
+                    + struct.pack(">HH", 0x0424, len(text)) + text),
+        "outbind": _cstr("smsconform") + _cstr(""),
+        "alert_notification": source + bytes((1, 1)) + _cstr("55" + destination),
+    }
+    return bodies[name]
 
 
 @pytest.mark.rules("profile:smpp.pdus", "code:smpp.generic_nack.0x00000003")
 @pytest.mark.dialect("smpp")
-@pytest.mark.parametrize("name,command_id", NOT_OFFERED, ids=[n for n, _ in NOT_OFFERED])
-def test_pdus_not_offered_are_answered_as_the_profile_says(name: str, command_id: int, smpp: SmppClient) -> None:
+@pytest.mark.parametrize("name", list(NOT_OFFERED))
+def test_pdus_not_offered_are_answered_as_the_profile_says(name: str, smpp: SmppClient) -> None:
     """query_sm, cancel_sm, replace_sm, submit_multi, data_sm, and outbind or alert_notification sent by
-    an ESME: the profile's answer (generic_nack ESME_RINVCMDID with the request's sequence_number), and
-    the session goes on."""
-    expected = PROFILE["pdus"]["other_commands"].split()[-1]
-    session = bound(smpp)
-    session.write_raw(SmppClient.header(16, command_id, 0, 777) if command_id != 0x0B else
-                      SmppClient.header(16 + 2, command_id, 0, 777) + b"\x00\x00")
-    answer = _read_nack(session)
-    hold((answer.command, int(answer.status), answer.sequence) == ("generic_nack", int(status_code(expected), 16), 777),
-         "pdus", f"{name}: generic_nack {expected} with sequence 777 expected, got {answer.command} "
-         f"{STATUS_NAMES.get(int(answer.status))} seq {answer.sequence}")
+    an ESME. Documented (profile.yaml pdus.answered): each is answered, by its own _resp or a generic_nack,
+    with the request's sequence_number. Inferred (pdus): the answer is the one the profile names (the
+    _resp with ESME_RINVCMDID; generic_nack for the two that have no _resp), and the session goes on; a
+    target that offers the command, or nacks it, deviates. A transmitter bind: no deliver_sm comes between."""
+    row = NOT_OFFERED[name]
+    command_id = int(row["command_id"])
+    answer_name = str(row["answer"])
+    answer_id = 0x80000000 if answer_name == "generic_nack" else command_id | 0x80000000
+    expected_status = int(status_code(str(row["status"])), 16)
+    session = bound(smpp, "transmitter")
+    body = not_offered_body(name, smpp.number())
+    session.write_raw(SmppClient.header(16 + len(body), command_id, 0, 777) + body)
+    answer = session.read_header(5.0)
+    answered = answer is not None and answer[2] == 777 and answer[0] in (0x80000000, command_id | 0x80000000)
+    hold(answered, "pdus", basis=PROFILE["pdus"]["answered"]["basis"],
+         message=f"{name}: no {name}_resp or generic_nack with sequence 777 in 5s, got "
+                 f"{None if answer is None else (hex(answer[0]), STATUS_NAMES.get(answer[1], answer[1]), answer[2])}")
+    assert answer is not None
+    got = (answer[0], answer[1])
+    hold(got == (answer_id, expected_status), "pdus",
+         f"{name}: {answer_name} {row['status']} expected, got command_id {answer[0]:#010x} "
+         f"{STATUS_NAMES.get(answer[1], answer[1])}")
     hold(session.enquire_link() == ROK, "pdus", f"the session goes on after {name}")
 
 
@@ -728,6 +786,52 @@ def test_enquire_link_before_bind_and_unbind_twice(smpp: SmppClient) -> None:
     assert session.bind("transceiver") == ROK
     assert session.unbind(close=False) == ROK
     assert session.closed_by_peer(3.0), "the SMSC closes the connection after unbind_resp"
+
+
+ENQUIRE_LINK = 0x00000015
+
+
+@pytest.mark.rules("profile:smpp.link_timers", "profile:smpp.pdus")
+@pytest.mark.dialect("smpp")
+def test_smsc_enquire_link_on_a_silent_bind(smpp: SmppClient) -> None:
+    """enquire_link from the SMSC's side (SMPP 3.4 § 4.11: either peer may send it). Two transmitter binds
+    stay silent for the profile's idle_seconds: the SMSC asks each with an enquire_link; the one that
+    answers keeps its session, the one that does not is closed within enquire_link_answer_seconds. The
+    timers and the closing are profile.yaml link_timers (inferred): a target with others deviates; that
+    the SMSC's enquire_link is a 16-octet header with no body is § 4.11's (documented). Takes about
+    idle_seconds + enquire_link_answer_seconds of wall time (70 s with the profile's 60 + 10)."""
+    timers = PROFILE["link_timers"]
+    idle, answer_within = float(timers["idle_seconds"]), float(timers["enquire_link_answer_seconds"])
+    answering, silent = bound(smpp, "transmitter"), bound(smpp, "transmitter")
+    asked: dict[str, Any] = {}
+    deadline = time.monotonic() + idle + answer_within + 5.0
+    while len(asked) < 2 and time.monotonic() < deadline:
+        if "answering" not in asked:
+            pdu = answering.read(0.2)  # answered by the session's own read loop, as every ESME does
+            if pdu is not None and pdu.command == "enquire_link":
+                asked["answering"] = pdu
+        if "silent" not in asked:
+            header = silent.read_header(0.2)  # read, never answered
+            if header is not None and header[0] == ENQUIRE_LINK:
+                asked["silent"] = header
+    if not hold(len(asked) == 2, "link_timers",
+                f"no enquire_link from the SMSC on {sorted({'answering', 'silent'} - set(asked))} after "
+                f"{idle + answer_within + 5:.0f}s of silence (idle_seconds {idle:g})"):
+        return
+    command_id, status, sequence, body = asked["silent"]
+    hold(body == b"" and status == 0 and sequence > 0, "pdus", basis="documented",
+         message=f"the SMSC's enquire_link (SMPP 3.4 § 4.11: a header, no body): status {status}, "
+                 f"sequence {sequence}, {len(body)} octets of body")
+    hold(answering.enquire_link() == ROK, "link_timers", "a bind that answered the SMSC's enquire_link was dropped")
+    closed = False
+    try:
+        end = time.monotonic() + answer_within + 3.0
+        while time.monotonic() < end:
+            silent.read_header(max(0.0, end - time.monotonic()))
+    except SmppError:
+        closed = True
+    hold(closed, "link_timers", f"a bind that left the SMSC's enquire_link unanswered is still open "
+                                f"{answer_within + 3:.0f}s later (enquire_link_answer_seconds {answer_within:g})")
 
 
 # -- throttling -----------------------------------------------------------------------------------------

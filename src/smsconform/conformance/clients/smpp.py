@@ -184,6 +184,32 @@ class SmppSession:
     def write_raw(self, data: bytes) -> None:
         self.socket.sendall(data)
 
+    def read_header(self, timeout: float) -> tuple[int, int, int, bytes] | None:
+        """The next PDU as (command_id, command_status, sequence_number, body), read off the socket without
+        smpplib, which parses no cancel_sm_resp, replace_sm_resp or submit_multi_resp; None if nothing
+        arrives in ``timeout``; SmppError if the SMSC closed the connection."""
+        ready, _, _ = select.select([self.socket], [], [], timeout)
+        if not ready:
+            return None
+        header = self._recv_exact(16, timeout)
+        length, command_id, status, sequence = struct.unpack(">IIII", header)
+        body = self._recv_exact(max(0, length - 16), timeout)
+        return command_id, status, sequence, body
+
+    def _recv_exact(self, size: int, timeout: float) -> bytes:
+        data = b""
+        deadline = time.monotonic() + timeout
+        while len(data) < size:
+            ready, _, _ = select.select([self.socket], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise SmppError(f"a PDU left unfinished: {len(data)} of {size} octets in {timeout}s")
+            chunk = self.socket.recv(size - len(data))
+            if not chunk:
+                self.closed = True
+                raise SmppError(f"the SMSC closed the connection ({len(data)} of {size} octets read)")
+            data += chunk
+        return data
+
     def read(self, timeout: float | None = None) -> Any | None:
         """The next PDU, None if none arrives in ``timeout``; SmppError if the SMSC closed the connection."""
         wait = self.timeout if timeout is None else timeout

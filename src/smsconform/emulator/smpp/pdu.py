@@ -365,6 +365,12 @@ def generic_nack(sequence_number: int, status: int) -> Pdu:
     return Pdu(CommandId.GENERIC_NACK, sequence_number, status)
 
 
+def header_only(command_id: int, command_status: int, sequence_number: int) -> bytes:
+    """A PDU of header alone: the answer to a request this SMSC does not offer, whose _resp (query_sm_resp,
+    cancel_sm_resp, ...) has no layout here. SMPP 3.4 gives an error response no body to read."""
+    return HEADER.pack(HEADER_LENGTH, command_id, command_status, sequence_number)
+
+
 def error_response(err: PduError) -> Pdu:
     """What to answer a PDU that failed to decode.
 

@@ -205,6 +205,7 @@ class Profile:
                                   bool(row["final"]), success.get(str(row["code"]), False))
             for row in raw["dlr"]["codes"]
         }
+        self.not_offered = _not_offered(raw.get("pdus", {}))
         self._catalog = catalog
 
     def status(self, operation: str, reason: str, default: str = "ESME_RSUBMITFAIL") -> int:
@@ -229,6 +230,19 @@ class Profile:
 
 def _status(name: str | int) -> int:
     return int(name) if isinstance(name, int) else int(Status[str(name)])
+
+
+def _not_offered(pdus: dict[str, Any]) -> dict[int, tuple[int, int]]:
+    """profile.yaml pdus.not_offered: request command_id -> (the answer's command_id, its status). A
+    request with a response PDU of its own gets that _resp; outbind and alert_notification, which have
+    none, get generic_nack."""
+    answers: dict[int, tuple[int, int]] = {}
+    for row in pdus.get("not_offered", []):
+        command_id = int(row["command_id"])
+        answer = str(row.get("answer", "generic_nack"))
+        answer_id = int(CommandId.GENERIC_NACK) if answer == "generic_nack" else command_id | p.RESPONSE_BIT
+        answers[command_id] = (answer_id, _status(row.get("status", "ESME_RINVCMDID")))
+    return answers
 
 
 # -- one connection ---------------------------------------------------------------------------------
@@ -466,7 +480,7 @@ class SmppServer:
             except PduError as err:
                 self._submit_batch(session, batch)
                 batch = []
-                session.send(p.error_response(err))
+                self._refuse_undecoded(session, err)
                 continue
             if pdu.command_id == CommandId.SUBMIT_SM:
                 batch.append(pdu)
@@ -475,6 +489,16 @@ class SmppServer:
             batch = []
             self._dispatch(session, pdu)
         self._submit_batch(session, batch)
+
+    def _refuse_undecoded(self, session: Session, err: PduError) -> None:
+        """A PDU the codec could not take: a 3.4 request the profile does not offer gets the answer the
+        profile names (its own _resp with ESME_RINVCMDID); anything else the codec's answer."""
+        offered = (self.profile.not_offered.get(err.command_id)
+                   if err.command_id is not None and err.status == Status.ESME_RINVCMDID else None)
+        if offered is None:
+            session.send(p.error_response(err))
+        else:
+            session.send_raw(p.header_only(offered[0], offered[1], err.sequence_number))
 
     def _dispatch(self, session: Session, pdu: Pdu) -> None:
         handler = self._handlers.get(pdu.command_id)
