@@ -23,7 +23,7 @@ from typing import Any, Callable
 import pytest
 
 from smsconform.conformance.clients.base import NotExercised
-from smsconform.conformance.flows import path_violation
+from smsconform.conformance.flows import expect_path
 from smsconform.contracts import Machine, load_contracts
 
 BRT = timezone(timedelta(hours=-3))
@@ -124,8 +124,8 @@ def test_walk_crosses_its_edge(machine: Machine, edge: tuple[str, str], walk: Wa
     walker = _walk_smpp if machine.dialect == "smpp" else _walk_speedmarket
     seen = walker(machine, walk, sms_clients, sms_control, sms_target)
     assert seen, f"{machine.id}: no status was ever observed walking {edge} with {walk}"
-    problem = path_violation(machine, seen)
-    assert problem is None, f"{machine.id} ({walk}): {problem} [{machine.source}]"
+    if not expect_path(machine, seen, f"{machine.id} ({walk})"):
+        return  # a deviation from an inferred order, recorded; the edge's check rests on that order
     pairs = list(zip(seen, seen[1:]))
     assert edge in pairs, (f"{machine.id}: the walk for {edge[0]} -> {edge[1]} ({walk}) observed {seen}, "
                            f"not that edge")

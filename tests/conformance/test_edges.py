@@ -3,7 +3,7 @@ status read at every half second of the target's clock (finer than any state las
 contracts/emulator/lifecycle.yaml) until it is final, each observed sequence held to its machine.
 
 The pairs (machine, fixture) are data: the fixture numbers of the target profile give the outcomes, and the
-edges seen are reported (flows.path_violation records them and the status codes observed), so the coverage
+edges seen are reported (flows.expect_path records them and the status codes observed), so the coverage
 of transitions counts what the target actually did. Needs a target whose clock the suite moves (a control
 API); elsewhere the tests are not exercised.
 """
@@ -152,8 +152,7 @@ def test_antifraud_decision_leaves_em_espera(decision: str, last: str, sms_clien
         if current in machine.finals:
             break
         sms_control.advance(STEP)
-    problem = path_violation(machine, seen)
-    assert problem is None, f"{machine.id}: {problem} [{machine.source}]"
+    expect_path(machine, seen, f"{machine.id}: anti-fraud {decision} of {digest}")
     assert seen[-1] == last, f"{machine.id}: after the analysis' {decision}, read {seen}, not ending {last}"
 
 
@@ -228,5 +227,4 @@ def test_painel_campaign_walks_its_machine(scheduled: bool, sms_clients, sms_con
     if refused and _not_done_at(times, asked_at):
         states.append(name["queued"])
     states.append(name["sent"])
-    problem = path_violation(machine, states)
-    assert problem is None, f"{machine.id}: campaign {sent.id}: {problem} [{machine.source}]"
+    expect_path(machine, states, f"{machine.id}: campaign {sent.id}")
