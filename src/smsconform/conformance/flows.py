@@ -44,6 +44,17 @@ def path_violation(machine: Machine, observed: list[str]) -> str | None:
         return f"status {unknown[0]!r} is not a state of {machine.id}"
     _record(machine, observed)
     _statuses_seen(machine, observed)
+    return _no_path(machine, observed)
+
+
+def is_path(machine: Machine, observed: list[str]) -> bool:
+    """Whether ``observed`` is a path of the machine (as ``path_violation`` reads it), recording nothing: for
+    a candidate order of what arrived, not yet an observation."""
+    known = {s.code for s in machine.states}
+    return all(s in known for s in observed) and _no_path(machine, observed) is None
+
+
+def _no_path(machine: Machine, observed: list[str]) -> str | None:
     step = machine.first_illegal_step(observed)
     while step is not None:
         before, after = step

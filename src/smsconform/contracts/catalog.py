@@ -156,6 +156,8 @@ class CallbackParam:
     type: str | None = None
     format: str | None = None
     values: tuple[str, ...] = ()
+    basis: str | None = None    # of its form and of what it names, where it differs from the call-back's
+    reason: str | None = None   # why that part is inferred
 
 
 @dataclass(frozen=True)
@@ -442,7 +444,8 @@ def _add_callback(catalog: Catalog, entry: dict[str, Any]) -> None:
             when=entry["when"],
             encoding=entry.get("encoding"),
             params=tuple(
-                CallbackParam(p["name"], p["required"], p.get("type"), p.get("format"), tuple(p.get("values", ())))
+                CallbackParam(p["name"], p["required"], p.get("type"), p.get("format"), tuple(p.get("values", ())),
+                              p.get("basis"), p.get("reason"))
                 for p in entry["params"]
             ),
             example=entry.get("example"),
