@@ -43,3 +43,27 @@ def assert_answers(code: Code, result: Any, after: str = "") -> None:
         expect(result.text == code.text, code,
                f"{code.id}: code {code.wire} must read {code.text!r} verbatim, got {result.text!r} [{code.source}]",
                basis=code.text_basis, reason=code.text_reason)
+
+
+def hold_outside(lim: Any, side: str, result: Any, where: str) -> bool:
+    """A value ``side`` ("below" or "above") a limit: refused (the limit's basis), with the code the limit
+    names for that side (the side's own basis, often inferred: "no code names the length") and that code's
+    text (the text's basis). Returns whether every part held, as ``judge.expect`` does."""
+    catalog = load_contracts().catalog
+    operation = lim.operations[0]
+    ok = {c.wire for c in catalog.operation_codes(lim.dialect, operation) if c.success}
+    if not expect(result.code not in ok, lim, f"{where}: a value {side} the limit was accepted ({result.code!r}) "
+                                              f"[{lim.source}]"):
+        return False
+    wire = lim.below_code if side == "below" else lim.above_code
+    if wire is None:
+        return True
+    basis, reason = lim.side_basis(side)
+    if not expect(result.code == wire.split("/")[0], lim, f"{where}: a value {side} the limit must get {wire}, got "
+                  f"{result.code!r} ({result.text!r}) [{lim.source}]", basis=basis, reason=reason):
+        return False
+    if not catalog.has_code(lim.dialect, operation, wire) or result.text is None:
+        return True
+    code = catalog.code(lim.dialect, operation, wire)
+    return expect(result.text == code.text, code, f"{where}: code {code.wire} must read {code.text!r} verbatim, got "
+                  f"{result.text!r} [{code.source}]", basis=code.text_basis, reason=code.text_reason)
