@@ -30,6 +30,7 @@ from smsconform.contracts import Limit, load_contracts
 from smsconform.conformance.clients.base import NotExercised, Result
 from smsconform.conformance.clients.base import valid_number
 from smsconform.conformance.clients.speedmarket import BALANCE_KEY_BY_TYPE
+from smsconform.conformance.formats import answer_format, expect_format
 from smsconform.conformance.judge import expect
 
 DIALECTS = ("mensagem", "speedmarket", "painel", "fcati", "servicesms")
@@ -349,9 +350,12 @@ def read(point: Point, client: Any, probe: Probe, exchange: Any, catalog: Any) -
         accepted = [line[0] in ok for line in lines]
         if probe.item is not None:
             line = next((ln for ln in lines if ln and ln[-1] == probe.item), None)
-            assert line is not None, f"mult answered no line for {probe.item}: {exchange.text!r}"
-            code_text = None if line[0] in ok else line[1]
-            return Reading(Result(line[0], code_text), accepted)
+            # one line per destination naming it is mult's inferred answer format (mensagem#mult_answer);
+            # without it, the destination's code is read as the first refused line's
+            if expect_format(answer_format("mensagem", "mult"), line is not None,
+                             f"mult answered no line naming {probe.item}: {exchange.text!r}"):
+                code_text = None if line[0] in ok else line[1]
+                return Reading(Result(line[0], code_text), accepted)
         first_bad = next((ln for ln in lines if ln[0] not in ok), None)
         result = Result(first_bad[0], first_bad[1]) if first_bad else Result(lines[0][0] if lines else "", None)
         return Reading(result, accepted)
@@ -364,7 +368,8 @@ def read(point: Point, client: Any, probe: Probe, exchange: Any, catalog: Any) -
             return Reading(batch, [False] * len(probe.texts), credit)
         item_ok = success_codes(catalog, dialect, "send-single")
         assert len(items) == len(probe.texts), (
-            f"send-multiple answered {len(items)} message results for {len(probe.texts)} messages")
+            f"send-multiple answered {len(items)} message results for {len(probe.texts)} messages (001 § Envio em "
+            f"Lote: one `messages` result per message, as its examples)")
         accepted = [i.code in item_ok for i in items]
         if probe.item is not None:
             return Reading(items[int(probe.item)], accepted, credit)
@@ -404,7 +409,8 @@ def balances(client: Any) -> dict[str, float]:
         out = {}
         for key in sorted(set(BALANCE_KEY_BY_TYPE.values())):
             value = _int(body.get(key))
-            assert value is not None, f"speedmarket.balance: {key} is not an integer string: {body.get(key)!r}"
+            assert value is not None, (f"speedmarket.balance: {key} is not an integer string: {body.get(key)!r} "
+                                       f"(001 § Consulta de Saldo: '\"balance_1\": \"10\"', string)")
             out[key] = value
         return out
     if dialect == "painel":
@@ -476,7 +482,7 @@ def check_debit(point: Point, probe: Probe, reading: Reading, before: dict[str, 
     for key, debit in spent.items():
         want = expected.get(key, 0)
         if want is None:
-            assert debit >= 0, f"{where}: {key} went up by {-debit} after a send"
+            assert debit >= 0, f"{where}: {key} went up by {-debit} after a send [behaviour:{point.limit.dialect}.debit]"
             continue
         if want and point.limit.dialect in DEBIT_DOCUMENTED:  # that it costs at all is documented
             assert debit > 0, f"{where}: {key} did not drop after an accepted send [behaviour:{point.limit.dialect}.debit]"
@@ -565,7 +571,8 @@ def probe_retention(point: Point, client: Any, catalog: Any, control: Any, targe
         else:
             number = national(target, 11, salt=i + 1 + int(time.time()) % 997)
             sent = client.send_single(number)
-            assert sent.id is not None, f"could not send a message to age: {sent.exchange.text!r}"
+            assert sent.id is not None, (f"precondition: send-single of a message to age must be accepted "
+                                         f"[code:speedmarket.send-single.000]: {sent.exchange.text!r}")
             made.append((age, sent.id, number, control.now()))
         control.advance(DAY)
     first_made = made[0][3]
@@ -585,6 +592,8 @@ def probe_retention(point: Point, client: Any, catalog: Any, control: Any, targe
                 problems.append(f"{op}: a message {age} days old is {'found' if found else 'not found'}")
         if op in ("mo", "mo_new"):
             contents = _contents(client, op, {} if op == "mo_new" else _window(made[0][3], made[-1][3]))
+            if contents is None:
+                continue  # the MOs could not be read: behaviour:speedmarket.mo-record-keys deviated
             for age, text, _, _ in made:
                 found = text in contents
                 if found != (age <= bound):
@@ -602,15 +611,20 @@ def _window(first: float, last: float | None = None) -> dict[str, str]:
 
 
 def _list(client: Any, op: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """mt_date's messages (field-notes.md § speedmarket: 'mt_date answers {"messageCount": N, "messages":
+    [...]}', observed)."""
     exchange = client.call(op, params)
     body = client.json(exchange)
     assert isinstance(body, dict) and isinstance(body.get("messages"), list), (
-        f"speedmarket.{op}: no messages list in {exchange.text[:300]!r}")
+        f"speedmarket.{op}: no messages list in {exchange.text[:300]!r} [field-notes.md § speedmarket]")
     return [m for m in body["messages"] if isinstance(m, dict)]
 
 
-def _contents(client: Any, op: str, params: dict[str, Any]) -> set[str]:
-    return {str(m.get("content")) for m in _list(client, op, params)}
+def _contents(client: Any, op: str, params: dict[str, Any]) -> set[str] | None:
+    """Every value of the MO records of mo or mo_new (where the text is kept is inferred: any field will do),
+    or None when the answer's MOs cannot be read (client.mo_records)."""
+    records = client.mo_records(op, params)
+    return None if records is None else {str(v) for m in records for v in m.values()}
 
 
 def probe_bytes(point: Point, client: Any, catalog: Any, control: Any, target: Any) -> None:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from ..control import control_of
 from ..exchange import Exchange
+from ..judge import expect
 from .base import HttpDialectClient, NotExercised, Result
 
 TEST_TEXT = "smsconform teste de conformidade"
@@ -189,6 +190,22 @@ class SpeedmarketClient(HttpDialectClient):
         if value is None:
             raise AssertionError(f"speedmarket.balance: no integer {key} in {exchange.text[:300]!r}")
         return value
+
+    def mo_records(self, operation: str, params: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The MO records of a mo_new or mo answer. That the query succeeds is documented (200 Successful
+        search, 001 § Status de Chamada); that its MOs come as a `messages` list is inferred
+        (behaviour:speedmarket.mo-record-keys: no MO query answer is published): None when they do not,
+        the deviation recorded."""
+        exchange = self.call(operation, params)
+        body = self.json(exchange)
+        assert isinstance(body, dict) and str(body.get("responseCode")) == "200", (
+            f"speedmarket.{operation} must answer 200 Successful search, got {exchange.text[:300]!r} "
+            f"[code:speedmarket.{operation}.200]")
+        records = body.get("messages")
+        if not expect(isinstance(records, list), "behaviour:speedmarket.mo-record-keys",
+                      f"speedmarket.{operation}: no `messages` list of MOs in {exchange.text[:300]!r}"):
+            return None
+        return [m for m in records if isinstance(m, dict)]
 
     def statuses(self, ids: list[str], account: str = "main") -> dict[str, str]:
         """id -> status of each message mt_id finds (001 § Consulta de Status por Identificador)."""
