@@ -47,6 +47,7 @@ from smsconform.contracts.catalog import CallbackParam
 from smsconform.conformance.clients.base import NotExercised
 from smsconform.conformance.clients.base import valid_number
 from smsconform.conformance.flows import expect_path, is_path, path_violation, reachable  # noqa: F401 (re-exported to the other families)
+from smsconform.conformance.formats import answer_format, expect_format
 from smsconform.conformance.judge import expect
 from smsconform.conformance.receiver import CallbackReceiver, Received
 
@@ -284,8 +285,9 @@ def mensagem_send(sms_clients: Any, target: Any, number: str, **extra: Any) -> S
     ref = extra.pop("id", f"sc{uuid.uuid4().hex[:12]}")
     exchange = client.call("send", {"n": number, "m": "smsconform callback", "id": ref, **extra})
     fields = exchange.text.strip().split(";")
-    assert fields[0] == "1" and len(fields) == 2, (
+    assert fields[0] == "1" and len(fields) >= 2, (
         f"precondition: mensagem send to {number} must be accepted (code:mensagem.send.1): {exchange.text!r}")
+    expect_format(answer_format("mensagem", "send"), len(fields) == 2, f"send answered {exchange.text!r}, not 1;<md5>")
     return Sent(fields[1], number, ref, {})
 
 
