@@ -105,8 +105,9 @@ def test_a_cancelled_message_gives_its_debit_back(refund_rule: Any, sms_clients:
     answer = client.call(operation, {param: digest})
     status = client.result(operation, answer)
     assert status.code == cancelled, (
-        f"{rule.dialect}.{operation}: a waiting message must be cancelled ({cancelled}), got {status} "
-        "[003 § Cancelamento de Mensagens: 'Somente mensagens com status de aguardando envio estão aptas']")
+        f"precondition: {rule.dialect}.{operation} must cancel a waiting message ({cancelled}), got {status} "
+        f"[code:{rule.dialect}.{operation}.{cancelled}; 003 § Cancelamento de Mensagens: 'Somente mensagens com status "
+        "de aguardando envio estão aptas']")
     after = read_pools(sms_clients, rule.reading)
     expect(after[rule.pool] == start[rule.pool], rule,
            f"{rule.id}: the cancel must give back the {debit:g} credit(s) the send took from {rule.pool}: "

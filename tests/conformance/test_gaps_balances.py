@@ -31,9 +31,11 @@ def test_fcati_remaining_balance_is_the_balance_after_the_send(sms_clients: Any,
     _top_up(sms_control)
     before = client.balance()
     sent = client.enviar(client.recipient())
-    assert sent.result.code == "200", f"fcati.enviar refused a valid send: {sent.exchange.text[:300]!r}"
+    assert sent.result.code == "200", (f"precondition: fcati.enviar must accept a valid send [code:fcati.enviar.200]: "
+                                       f"{sent.exchange.text[:300]!r}")
     after = client.balance()
-    assert after < before, f"fcati.enviar: the balance did not drop ({before} -> {after}) [000 § Envio de Mensagens]"
+    assert after < before, (f"fcati.enviar: the balance did not drop ({before} -> {after}) [behaviour:fcati.debit, "
+                            f"000 § Envio de Mensagens]")
     assert sent.remaining_balance == after, (
         f"code:fcati.enviar.200: remaining_balance is {sent.remaining_balance!r}, the balance after the send is "
         f"{after} (before: {before}) [000 § Envio de Mensagens: 'recálculo do seu novo saldo após o abatimento']")
@@ -46,10 +48,13 @@ def test_speedmarket_send_single_reports_its_debit_and_the_new_balance(sms_clien
     _top_up(sms_control)
     before = client.balance(0)
     sent = client.send_single(client.number(0))
-    assert sent.result.code == "000" and sent.id is not None, (
-        f"speedmarket.send-single refused a valid send: {sent.exchange.text[:300]!r}")
+    # which success code answers is code:speedmarket.send-single.000's own check (its mapping is inferred)
+    assert sent.result.success and sent.id is not None, (
+        f"precondition: speedmarket.send-single must accept a valid send (success true, field-notes.md § speedmarket): "
+        f"{sent.exchange.text[:300]!r}")
     after = client.balance(0)
-    assert after < before, f"speedmarket.send-single: balance_1 did not drop ({before} -> {after})"
+    assert after < before, (f"speedmarket.send-single: balance_1 did not drop ({before} -> {after}) "
+                            f"[behaviour:speedmarket.debit]")
     assert sent.balance == after, (
         f"code:speedmarket.send-single.000: `balance` is {sent.balance!r}, balance_1 after the send is {after} "
         "[001 § Envio Individual: 'o saldo atual de créditos em sua conta']")
@@ -68,7 +73,9 @@ def test_speedmarket_send_multiple_reports_its_debit_and_the_new_balance(sms_cli
     body = client.json(exchange)
     if not isinstance(body, dict):
         raise AssertionError(f"speedmarket.send-multiple answered no JSON object: {exchange.text[:300]!r}")
-    assert str(body.get("responseCode")) == "001", f"send-multiple refused a valid batch: {exchange.text[:300]!r}"
+    assert str(body.get("responseCode")) == "001", (
+        f"precondition: send-multiple must process a valid batch (001 Batch processed, 001 § Envio em Lote's example): "
+        f"{exchange.text[:300]!r}")
     after = client.balance(0)
     if after == before:
         raise NotExercised("the batch cost nothing on this target; nothing to compare")

@@ -46,7 +46,9 @@ class Ticker:
 def _status(client: Any, digest: str) -> str:
     exchange = client.call("cacl", {"h": digest})
     fields = exchange.text.strip().split(";")
-    assert len(fields) >= 3 and fields[0] == digest, f"mensagem.cacl: unexpected answer {exchange.text[:200]!r}"
+    assert len(fields) >= 3 and fields[0] == digest, (
+        f"mensagem.cacl: {exchange.text[:200]!r} is not hash;status;TEXT;... [grammar:mensagem.cacl_answer, 003 § "
+        f"Cancelamento de Mensagens]")
     return fields[1]
 
 

@@ -35,8 +35,8 @@ def test_a_second_call_is_answered_only_once_the_window_has_passed(rate_rule: An
     client = sms_clients(rule.dialect)
     params = client.valid_request(rule.operation)
     first = client.result(rule.operation, client.call(rule.operation, params))  # paced: a window since the last
-    assert first.success, (f"{rule.id}: the first {rule.operation} after a quiet minute must be answered, got "
-                           f"{first} [{rule.source}]")
+    assert first.success, (f"precondition of {rule.id}: the first {rule.operation} after a quiet minute must be "
+                           f"answered (limit:{rule.limit}), got {first} [{rule.source}]")
     client.let_pass(rule.after)
     second = client.result(rule.operation, client.call(rule.operation, params, pace=False))
     answered = second.success is True
