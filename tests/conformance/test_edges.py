@@ -15,12 +15,15 @@ import pytest
 
 from smsconform.conformance.clients.base import NotExercised
 from smsconform.conformance.flows import expect_path
+from smsconform.conformance.judge import expect
 from smsconform.contracts import Machine, load_contracts
 
 STEP = 0.5            # seconds of the target's clock between two reads
 STEPS = 24            # 12 s: queue + send + dlr of lifecycle.yaml, with room
 LONG_STEP = 3600.0    # then hours, for an expiry (86400 s)
-LONG_STEPS = 26
+# No document times a step ("O tempo de entrega é variável", 003; a DLR "pode ter atraso no envio de até
+# 48hrs"): a message is given three days, the callbacks family's horizon, before "never final" is said.
+LONG_STEPS = 72
 
 # machine -> fixture numbers whose messages walk it ("valid" is the first valid number). A message ends in a
 # final state, except where the catalog names another last status: speedmarket's 0 for an operator without
@@ -95,12 +98,14 @@ def test_outcome_walks_its_machine(machine: Machine, fixture: str, last: str | N
         if status in finals or (last is not None and status == last and step == LONG_STEP):
             break
         sms_control.advance(step)  # answers once what the step made due has happened (emulator-control.yaml)
-    assert seen, f"{machine.id}: no status was ever read for a message to {number} ({fixture})"
+    assert seen, f"{machine.id}: no status was ever read for a message to {number} ({fixture}) [{machine.source}]"
     expect_path(machine, seen, f"{machine.id} ({fixture}, {number})")
     if last is None:
-        assert seen[-1] in finals, f"{machine.id} ({fixture}): never final, statuses {seen}"
+        assert seen[-1] in finals, (f"{machine.id} ({fixture}): never final within three days, statuses {seen} "
+                                    f"[{machine.source}]")
     else:
-        assert seen[-1] == last, f"{machine.id} ({fixture}): the last status must be {last}, statuses {seen}"
+        assert seen[-1] == last, (f"{machine.id} ({fixture}): the last status must be {last}, statuses {seen} "
+                                  f"[code:{machine.status_codes}.{last}]")
 
 
 @pytest.mark.rules("machine:wbsapi.message")
@@ -119,7 +124,8 @@ def test_cancel_walks_waiting_to_cancelled(sms_clients) -> None:
     client.cancel_one(digest)
     seen.append(status())
     expect_path(machine, [s for s in seen if s is not None], machine.id)
-    assert seen == ["0", "9"], f"{machine.id}: a scheduled message, then cancelled, read {seen}, not ['0', '9']"
+    assert seen == ["0", "9"], (f"{machine.id}: a scheduled message, then cancelled, read {seen}, not ['0', '9'] "
+                                f"[code:wbsapi.status.0, code:wbsapi.cancel.9; 003 § Método cancel]")
 
 
 @pytest.mark.rules("machine:wbsapi.message")
@@ -143,7 +149,10 @@ def test_antifraud_decision_leaves_em_espera(decision: str, last: str, sms_clien
         return next((line.code for line in client.statuses([digest])), None)
 
     seen = [status()]
-    assert seen == ["7"], f"{machine.id}: a message to the anti-fraud number {number} reads {seen}, not EM ESPERA (7)"
+    held = load_contracts().catalog.code("wbsapi", "status", "7")  # EM ESPERA read as the anti-fraud hold: inferred
+    if not expect(seen == ["7"], held, f"{machine.id}: a message to the anti-fraud number {number} reads {seen}, "
+                                       f"not EM ESPERA (7) [{held.source}]"):
+        return
     sms_control.antifraud(digest, decision)
     for _ in range(STEPS):
         current = status()
@@ -153,7 +162,11 @@ def test_antifraud_decision_leaves_em_espera(decision: str, last: str, sms_clien
             break
         sms_control.advance(STEP)
     expect_path(machine, seen, f"{machine.id}: anti-fraud {decision} of {digest}")
-    assert seen[-1] == last, f"{machine.id}: after the analysis' {decision}, read {seen}, not ending {last}"
+    # where EM ESPERA leads is only our inference (machines.yaml: its edges are inferred)
+    edges = [e for e in machine.edges if e.source == "7"]
+    expect(seen[-1] == last, machine, f"{machine.id}: after the analysis' {decision}, read {seen}, not ending {last}",
+           basis="inferred" if all(e.basis == "inferred" for e in edges) else None,
+           reason="; ".join(sorted({e.reason for e in edges if e.reason})) or None)
 
 
 def _delivery_times(client: Any, campaign: int) -> dict[str, str]:
@@ -199,16 +212,18 @@ def test_painel_campaign_walks_its_machine(scheduled: bool, sms_clients, sms_con
     ok = catalog.by_reason("painel", "holdsms", "ok").code
     name = {s.core: s.code for s in machine.states}
     sent = client.sendsms([client.number(0)], **(client.schedule(days=1) if scheduled else {}))
-    assert sent.id is not None, f"sendsms refused: {sent.exchange.text[:200]!r}"
+    assert sent.id is not None, f"precondition: painel sendsms must accept a campaign [code:painel.sendsms.1]: {sent.exchange.text[:200]!r}"
     states = [name["waiting"]]
     if scheduled:
         for step in ("holdsms", "releasesms", "holdsms"):
             answer = client.hold(sent.id) if step == "holdsms" else client.release(sent.id)
-            assert answer.code == ok, f"campaign {sent.id}, a day before its schedule: {step} answered {answer}"
+            assert answer.code == ok, (f"campaign {sent.id}, a day before its schedule: {step} answered {answer} "
+                                       f"[code:painel.{step}.1, field-notes.md § painel]")
             states.append(name["held" if step == "holdsms" else "waiting"])
         sms_control.advance(2 * 86400)  # the schedule passes while it is held
         released = client.release(sent.id)
-        assert released.code == ok, f"campaign {sent.id} is held: releasesms answered {released}"
+        assert released.code == ok, (f"campaign {sent.id} is held: releasesms answered {released} "
+                                     f"[code:painel.releasesms.1, field-notes.md § painel]")
     else:
         sms_control.advance(queue_seconds())
     asked_at = client.target_now()
@@ -223,7 +238,8 @@ def test_painel_campaign_walks_its_machine(scheduled: bool, sms_clients, sms_con
             break
         sms_control.advance(LONG_STEP)
         times = _delivery_times(client, sent.id)
-    assert times and {status for status, _ in times.values()} <= finals, f"campaign {sent.id} never final: {times}"
+    assert times and {status for status, _ in times.values()} <= finals, (
+        f"campaign {sent.id} never final within three days: {times} [machine:painel.message, field-notes.md § painel]")
     if refused and _not_done_at(times, asked_at):
         states.append(name["queued"])
     states.append(name["sent"])
