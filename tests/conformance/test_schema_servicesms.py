@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import zeep
+from lark.exceptions import LarkError
 from lxml import etree
 
 from smsconform.conformance.clients.servicesms import BALANCE, CAMPAIGN, ROWS, ServiceSmsClient, read_dataset
@@ -77,10 +78,13 @@ def test_served_wsdl_offers_the_contract_operations(version: str, sms_target: An
     expected = {name: tuple(n for n, _ in op.input.body.type.elements) for name, op in binding.all().items()}
     client = client_in(version, sms_target)
     try:
+        if not client.speaks(version):
+            return
         served = client.operations(version)
     finally:
         client.close()
-    assert served == expected, f"SOAP {version}: served {served}, the contract has {expected} [field-notes.md § painel]"
+    assert served == expected, (f"SOAP {version}: served {served}, the contract has {expected} (the operations and "
+                                f"parameters field-notes.md § painel observes)")
 
 
 # -- every operation, every version: its success, an answer valid against the XSD ----------------------
@@ -92,6 +96,8 @@ def test_served_wsdl_offers_the_contract_operations(version: str, sms_target: An
 def test_each_operation_answers_valid_xml(operation: str, version: str, sms_target: Any, sms_control: Any) -> None:
     client = client_in(version, sms_target)
     try:
+        if not client.speaks(version):
+            return
         if operation == "SetReleaseSMS":
             plan = ServiceSmsClient.build_state(client, sms_control, "campaign_held", operation)
             params = plan.params
@@ -103,8 +109,12 @@ def test_each_operation_answers_valid_xml(operation: str, version: str, sms_targ
         result = client.result(operation, exchange)
     finally:
         client.close()
-    assert result.code == SUCCESS[operation], (
-        f"servicesms.{operation} (SOAP {version}): a valid request must succeed, got {result}")
+    success = load_contracts().catalog.code("servicesms", operation, SUCCESS[operation])
+    # SendSMS, SetHoldSMS, SetReleaseSMS answer as field-notes.md observes; GetBalance's and GetStatus's
+    # answers are not published, so how their success reads is inferred (the code's basis)
+    if not expect(result.code == SUCCESS[operation], success,
+                  f"servicesms.{operation} (SOAP {version}): a valid request must succeed, got {result} [{success.source}]"):
+        return
     envelope = etree.fromstring(exchange.text.encode("utf-8"))
     body = next(c for c in envelope if isinstance(c.tag, str) and etree.QName(c).localname == "Body")
     (answer,) = [c for c in body if isinstance(c.tag, str)]
@@ -129,8 +139,12 @@ def test_string_answers_follow_soap_answer(servicesms: ServiceSmsClient, sms_con
     held = ServiceSmsClient.build_state(servicesms, sms_control, "campaign_held", "SetReleaseSMS")
     seen.append(servicesms.call("SetReleaseSMS", held.params).parsed)
     for text in seen:
-        assert isinstance(text, str), f"a string result was due, got {text!r}"
-        grammar.parse(text, start="soap_answer")
+        assert isinstance(text, str), f"a string result was due, got {text!r} [field-notes.md § painel]"
+        try:
+            grammar.parse(text, start="soap_answer")
+        except LarkError as problem:
+            raise AssertionError(f"{text!r} is not painel#soap_answer '<id>:<TEXT>' (field-notes.md § painel, "
+                                 f"observed): {problem}") from None
 
 
 # -- the DataSet ----------------------------------------------------------------------------------
@@ -150,8 +164,9 @@ def test_getstatus_dataset_has_the_contract_tables(servicesms: ServiceSmsClient)
            f"{table!r} with {columns}", basis=basis, reason=reason)
     expect(not dataset.problems(), "wsdl:servicesms.GetStatus",
            f"GetStatus: rows not valid against the DataSet's inline schema: {dataset.problems()}", basis=basis)
-    assert [row.get("mobile_number") for row in dataset.rows] == numbers, (
-        f"GetStatus of campaign {campaign}: one row per destination in request order, got {list(dataset.rows)}")
+    expect([row.get("mobile_number") for row in dataset.rows] == numbers, "wsdl:servicesms.GetStatus",
+           f"GetStatus of campaign {campaign}: one row per destination in request order, got {list(dataset.rows)}",
+           basis=basis, reason=reason)
     failed = read_dataset(servicesms.call("GetStatus", {"Id": 999999999}).parsed)
     table, columns = table_columns("ErrorRow")
     expect(failed is not None and (failed.table, list(failed.columns)) == (table, columns),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from lark.exceptions import LarkError
 
 from smsconform.conformance.clients.base import NotExercised
 from smsconform.conformance.clients.servicesms import ServiceSmsClient
@@ -41,7 +42,8 @@ def test_one_campaign_through_both_doors(servicesms: ServiceSmsClient, sms_clien
     expect(number in seen, "machine:painel.campaign", f"api.ashx getstatus does not know campaign {campaign} sent "
            f"by SendSMS: {seen}", basis="inferred", reason=SAME_SERVICE)
     scheduled = painel.sendsms([number], **painel.schedule())
-    assert scheduled.id is not None, f"api.ashx sendsms refused: {scheduled.exchange.text[:200]!r}"
+    assert scheduled.id is not None, (f"precondition: api.ashx sendsms must accept a scheduled campaign "
+                                      f"[code:painel.sendsms.1]: {scheduled.exchange.text[:200]!r}")
     held = servicesms.hold(scheduled.id)
     expect(held.code == "1", "code:servicesms.SetHoldSMS.1", f"SetHoldSMS of api.ashx campaign {scheduled.id}: "
            f"{held}", basis="inferred", reason=SAME_SERVICE)
@@ -50,7 +52,8 @@ def test_one_campaign_through_both_doors(servicesms: ServiceSmsClient, sms_clien
         expect(again.code != "1", "machine:painel.campaign", f"api.ashx holdsms of a campaign SetHoldSMS held "
                f"already succeeded: {again}", basis="inferred", reason=SAME_SERVICE)
         released = servicesms.release(scheduled.id)
-        assert released.code == "1", f"SetReleaseSMS of held campaign {scheduled.id}: {released}"
+        assert released.code == "1", (f"SetReleaseSMS of a campaign SetHoldSMS held: {released} "
+                                      f"[code:servicesms.SetReleaseSMS.1, field-notes.md § painel]")
 
 
 @pytest.mark.dialect("servicesms")
@@ -87,5 +90,9 @@ def test_a_soap_campaign_reports_through_the_data_callback(servicesms: ServiceSm
     expect(bool(mine), "code:servicesms.SendSMS.<campaign>", f"campaign {campaign} sent by SendSMS sent no "
            f"data_callback to the account's URL (got {records[:3]})", basis="inferred", reason=SAME_SERVICE)
     for record in mine:
-        grammar.parse(record, start="data_callback")
-        assert record.split(";")[1] == number, f"data_callback of campaign {campaign}: {record!r}"
+        try:
+            grammar.parse(record, start="data_callback")
+        except LarkError as problem:
+            raise AssertionError(f"{record!r} is not painel#data_callback [callback:painel.data_callback]: {problem}") from None
+        assert record.split(";")[1] == number, (f"data_callback of campaign {campaign}: {record!r}, celular is not "
+                                                f"{number} [002 § Parâmetros contidos no data_callback]")

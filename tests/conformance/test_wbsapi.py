@@ -63,18 +63,6 @@ def behaviour(name: str) -> Any:
     return catalog().rule(f"behaviour:wbsapi.{name}")
 
 
-def offers(client: WbsapiClient, version: str) -> bool:
-    """Whether the test can speak ``version``: SOAP 1.1 is the .asmx service's own; that it answers SOAP 1.2
-    too is inferred (behaviour:wbsapi.soap12), so without a 1.2 binding a 1.2 test records that and stops."""
-    if version == "1.1":
-        return True
-    try:
-        client.binding(version)
-    except AssertionError as missing:
-        return expect(False, behaviour("soap12"), f"{missing} [{behaviour('soap12').source}]")
-    return True
-
-
 # -- the target's clock ---------------------------------------------------------------------------------
 class Clock:
     """Moves the target's time: its control API, or real waiting bounded by the profile's max_wait."""
@@ -141,7 +129,7 @@ def test_served_wsdl_offers_the_contract_operations(version: str, wbsapi: Wbsapi
     bindings = {type(b).__name__: b for b in contract.wsdl.bindings.values()}
     expected_binding = bindings["Soap11Binding" if version == "1.1" else "Soap12Binding"]
     expected = {name: tuple(n for n, _ in op.input.body.type.elements) for name, op in expected_binding.all().items()}
-    if not offers(wbsapi, version):
+    if not wbsapi.speaks(version):
         return
     served = wbsapi.operations(version)
     assert served == expected, (f"SOAP {version}: served {served}, the contract has {expected} (the operations and "
@@ -161,7 +149,7 @@ def test_served_wsdl_addresses_the_url_it_is_served_from(version: str, wbsapi: W
     """The served WSDL's soap:address / soap12:address is the URL it is served from, so a client generated
     from it reaches the service: every operation goes to that address (WSDL 1.1 § 3.8, § 4; 003 § API –
     WEBSERVICE serves wbsapi.asmx?WSDL). Called here through the WSDL's own port, not an address we supply."""
-    if not offers(wbsapi, version):
+    if not wbsapi.speaks(version):
         return
     binding = wbsapi.binding(version)
     ports = [(service, port) for service in wbsapi.zeep.wsdl.services.values() for port in service.ports.values()
@@ -194,7 +182,7 @@ def test_each_operation_answers_in_each_soap_version(operation: str, version: st
     ok = SUCCESS[operation]
     client = WbsapiClient(sms_target, version)
     try:
-        if not offers(client, version):
+        if not client.speaks(version):
             return
         if operation in ("status", "cancel"):  # a message that stays AGUARDANDO: scheduled ahead
             params = {"Hash": client.send_unique(Agenda=agenda(clock, 30)).hash}
@@ -224,7 +212,7 @@ def test_unreadable_envelope_is_a_soap_fault(version: str, wbsapi: WbsapiClient)
     """What the SOAP stack cannot read is a Fault of the request's SOAP version (SOAP 1.1 § 4.4, 1.2 § 5.4),
     never a result code nor a dropped connection. SOAP 1.1 sends a Fault with HTTP 500 (§ 6.2); SOAP 1.2 with
     400 for a Sender fault and 500 otherwise (part 2 § 7.5.2.2, table 20): .asmx answers 500 for both."""
-    if not offers(wbsapi, version):
+    if not wbsapi.speaks(version):
         return
     exchange = wbsapi.raw("sendUnique", "<soap:Envelope xmlns:soap='x'><not-closed>", version)
     allowed = (500,) if version == "1.1" else (400, 500)

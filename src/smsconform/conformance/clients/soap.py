@@ -110,6 +110,22 @@ class SoapClient(DialectClient):
             self._services[version] = self.zeep.create_service(self.binding(version).name, self.address)
         return self._services[version]
 
+    def speaks(self, version: str) -> bool:
+        """Whether a test can go on in ``version``. SOAP 1.1 is the .asmx service's own; that it answers SOAP
+        1.2 too is inferred (behaviour:<dialect>.soap12: ASP.NET serves both bindings, no document names a
+        version), so a served WSDL without a 1.2 binding records that deviation and the 1.2 test stops."""
+        from ...contracts import load_contracts
+        from ..judge import expect
+
+        if version == "1.1":
+            return True
+        try:
+            self.binding(version)
+        except AssertionError as missing:
+            rule = load_contracts().catalog.rule(f"behaviour:{self.dialect}.soap12")
+            return expect(False, rule, f"{missing} [{rule.source}]")
+        return True
+
     def operations(self, version: str | None = None) -> dict[str, tuple[str, ...]]:
         """Each operation the served WSDL binds, with its input parameters in order."""
         out: dict[str, tuple[str, ...]] = {}
