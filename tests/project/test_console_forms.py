@@ -152,14 +152,18 @@ def test_the_filter_form_narrows_the_list_and_it_stays_paged_on_the_server(emula
     first = _until(page, lambda rows: len(rows) == PAGE and all(r[4] == "mensagem" for r in rows)
                    and "41991110007" not in [r[1] for r in rows], "a first page of mensagem messages before the hour")
     assert not page.js("document.querySelector('#more').hidden")
+    first_asked = _pages_asked(page)[-1]
+    page.js("performance.clearResourceTimings()")
     page.click("#more")
     rows = _until(page, lambda rows: len(rows) > PAGE, "the older mensagem messages")
     assert len(rows) == mensagem - 1 and all(r[4] == "mensagem" for r in rows), [r[1:5] for r in rows[PAGE:]]
     assert sorted(r[1] for r in rows) == sorted([*lot, "31991110006", "21991110005"]) and rows[:PAGE] == first
     assert page.js("document.querySelector('#more').hidden"), "an older page offered after the last"
-    # the server cut both pages: the console asked for the next one with the filters and a cursor
-    last = _pages_asked(page)[-1]
-    assert "dialect=mensagem" in last and "until=" in last and "before=" in last and "limit" not in last, last
+    # the server cut both pages: the console asked for each with the filters, the next one with a cursor
+    assert "dialect=mensagem" in first_asked and "until=" in first_asked and "before=" not in first_asked, first_asked
+    [older] = _pages_asked(page)
+    last_id = page.js(f"document.querySelectorAll('{ROWS}')[{PAGE - 1}].dataset.id")
+    assert "dialect=mensagem" in older and "until=" in older and f"before={last_id}" in older, older
     shot(page, "filters")
 
 
@@ -301,8 +305,10 @@ def test_the_console_asks_for_the_control_token_then_lists_and_streams(tmp_path:
         page.open(f"http://127.0.0.1:{port}/_console/")
         assert page.wait_for_dialog(2)["type"] == "prompt"
         _until(page, lambda rows: [r[2] for r in rows] == ["antes do token"], "the message sent before")
+        page.js("window.__opened = 'this page'")
         send(http, "21991110002", "depois do token")
         _until(page, lambda rows: [r[2] for r in rows] == ["depois do token", "antes do token"],
                "the new message, live")
+        assert page.js("window.__opened") == "this page", "the page reloaded"
         assert len(page.dialogs) == 2, "asked again once it had the token"
         shot(page, "token")
