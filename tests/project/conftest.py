@@ -57,17 +57,19 @@ def control(http: httpx.Client):
 
 
 class Receiver:
-    """A loopback callback receiver: records each GET's query (and, as _path and _query, its raw parts)."""
+    """A loopback callback receiver: records each GET's query (and, as _path and _query, its raw parts) and
+    answers `status` (200; a test sets 500 to play a receiver that is down, and sets it back)."""
 
     def __init__(self) -> None:
         self.calls: list[dict[str, str]] = []
-        received = self.calls
+        self.status = 200
+        received, receiver = self.calls, self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
                 received.append(dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True)) |
                                 {"_path": urlsplit(self.path).path, "_query": urlsplit(self.path).query})
-                self.send_response(200)
+                self.send_response(receiver.status)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:

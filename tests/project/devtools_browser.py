@@ -17,7 +17,8 @@ import httpx
 import websocket
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+# --lang pins the order a datetime-local field takes its parts in (en-US: month, day, year, then the time)
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--lang=en-US",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--remote-debugging-port=0", "--remote-allow-origins=*")
 
@@ -28,6 +29,8 @@ class Browser:
     def __init__(self, width: int = 1280, height: int = 900) -> None:
         self.size = (width, height)
         self._ids = count(1)
+        self.dialogs: list[dict[str, Any]] = []   # every alert/confirm/prompt the page opened
+        self.prompt_answer: str | None = None     # what a person types into a prompt; None dismisses it
 
     def __enter__(self) -> "Browser":
         self.profile = Path(tempfile.mkdtemp(prefix="smsconform-chromium-"))
@@ -66,15 +69,35 @@ class Browser:
         self.ws.send(json.dumps({"id": ident, "method": method, "params": params}))
         while True:
             message = json.loads(self.ws.recv())
-            if message.get("id") == ident:
+            if message.get("method") == "Page.javascriptDialogOpening":
+                self._answer(message["params"])
+            elif message.get("id") == ident:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")
                 return message.get("result", {})
 
+    def _answer(self, dialog: dict[str, Any]) -> None:
+        """A dialog blocks the page until answered: answer it as soon as it opens (its reply is ignored)."""
+        self.dialogs.append(dialog)
+        self.ws.send(json.dumps({"id": next(self._ids), "method": "Page.handleJavaScriptDialog",
+                                 "params": {"accept": self.prompt_answer is not None,
+                                            "promptText": self.prompt_answer or ""}}))
+
     # -- what a person does -----------------------------------------------------------------------
-    def open(self, url: str) -> None:
+    def open(self, url: str, ready: bool = True) -> None:
         self.call("Page.navigate", url=url)
-        self.wait_for("document.body && document.body.dataset.ready === 'true'", what=f"{url} to be ready")
+        if ready:
+            self.wait_for("document.body && document.body.dataset.ready === 'true'", what=f"{url} to be ready")
+
+    def wait_for_dialog(self, number: int = 1, timeout: float = 15.0) -> dict[str, Any]:
+        """The page's number-th dialog (answered with prompt_answer as it opened)."""
+        deadline = time.monotonic() + timeout
+        while len(self.dialogs) < number:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the page opened {len(self.dialogs)} dialogs, not {number}, within {timeout} s")
+            self.js("0")
+            time.sleep(0.05)
+        return self.dialogs[number - 1]
 
     def js(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
@@ -107,6 +130,47 @@ class Browser:
         """Focus the field and type into it, as the keyboard would."""
         self.click(selector)
         self.call("Input.insertText", text=text)
+
+    def keys(self, text: str) -> None:
+        """Type each character as a key press (what a date field or a select's type-ahead listens to)."""
+        for ch in text:
+            code = f"Digit{ch}" if ch.isdigit() else f"Key{ch.upper()}"
+            self.call("Input.dispatchKeyEvent", type="rawKeyDown", key=ch, code=code, windowsVirtualKeyCode=ord(ch.upper()))
+            self.call("Input.dispatchKeyEvent", type="char", key=ch, text=ch)
+            self.call("Input.dispatchKeyEvent", type="keyUp", key=ch, code=code, windowsVirtualKeyCode=ord(ch.upper()))
+
+    def press(self, key: str, code: int) -> None:
+        """A named key (ArrowRight 39, Tab 9, Enter 13, ...)."""
+        for kind in ("rawKeyDown", "keyUp"):
+            self.call("Input.dispatchKeyEvent", type=kind, key=key, code=key, windowsVirtualKeyCode=code)
+
+    def focus(self, selector: str) -> None:
+        """Bring the keyboard to a field, as Tab would (a click would open a select's or a date's picker)."""
+        if not self.js(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) return false;"
+                       f" e.focus(); return document.activeElement === e; }})()"):
+            raise AssertionError(f"nothing to focus at {selector}")
+
+    def choose(self, selector: str, option: str) -> None:
+        """Pick a select's option by typing its text, as a keyboard user does."""
+        self.focus(selector)
+        self.keys(option)
+        chosen = self.js(f"document.querySelector({json.dumps(selector)}).value")
+        if chosen != option:
+            raise AssertionError(f"typing {option!r} into {selector} chose {chosen!r}")
+
+    def enter_datetime(self, selector: str, moment: str) -> None:
+        """Type ``YYYY-MM-DDTHH:MM:SS`` into a datetime-local field part by part (en-US: month, day, year,
+        then hour, minute, second and AM/PM), as a person does without the picker."""
+        date, clock = moment.split("T")
+        year, month, day = date.split("-")
+        hour, minute, second = (int(x) for x in clock.split(":"))
+        self.focus(selector)
+        self.keys(month + day + year)
+        self.press("ArrowRight", 39)   # a year field takes up to six digits: move on by hand
+        self.keys(f"{(hour % 12) or 12:02d}{minute:02d}{second:02d}{'P' if hour >= 12 else 'A'}")
+        typed = self.js(f"document.querySelector({json.dumps(selector)}).value")
+        if typed not in (moment, moment.removesuffix(":00")):   # the field drops a zero second
+            raise AssertionError(f"typing {moment} into {selector} gave {typed!r}")
 
     def text(self, selector: str) -> str:
         return self.js(f"(document.querySelector({json.dumps(selector)}) || {{}}).textContent || ''")

@@ -41,13 +41,15 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def emulator_process(workdir: Path) -> Iterator[tuple[int, int]]:
-    """`smsconform emulator` with a running clock on free ports and a temporary database: (http, smpp)."""
+def emulator_process(workdir: Path, env: dict[str, str] | None = None,
+                     token: str | None = None) -> Iterator[tuple[int, int]]:
+    """`smsconform emulator` with a running clock on free ports and a temporary database: (http, smpp).
+    env is added to its environment; token is the control token it then needs (to ask whether it is up)."""
     http_port, smpp_port = free_port(), free_port()
     log = (workdir / "emulator.log").open("w")
     proc = subprocess.Popen([*smsconform_command(), "emulator", "--db", str(workdir / "emulator.sqlite3"),
                              "--port", str(http_port), "--smpp-port", str(smpp_port)],
-                            stdout=log, stderr=subprocess.STDOUT, env=clean_env())
+                            stdout=log, stderr=subprocess.STDOUT, env=clean_env(env))
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -55,8 +57,8 @@ def emulator_process(workdir: Path) -> Iterator[tuple[int, int]]:
                 raise RuntimeError(f"the emulator exited with {proc.returncode}: "
                                    f"{(workdir / 'emulator.log').read_text()[-2000:]}")
             try:
-                if httpx.get(f"http://127.0.0.1:{http_port}/_emulator/health", timeout=1,
-                             trust_env=False).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{http_port}/_emulator/health", timeout=1, trust_env=False,
+                             headers={"X-Emulator-Token": token} if token else None).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

@@ -4,58 +4,14 @@ reaches the client's MO callback. Screenshots land in the test artifacts (report
 $SMSCONFORM_ARTIFACTS/console/) and are checked to be real, non-blank pictures of the page."""
 from __future__ import annotations
 
-import os
-import struct
-import zlib
 from pathlib import Path
 
 import httpx
-import pytest
 
 from smsconform.emulator.console import FILES
 
-from devtools_browser import CHROMIUM, Browser
-
-ARTIFACTS = Path(os.environ.get("SMSCONFORM_ARTIFACTS", Path(__file__).parents[2] / "reports" / "artifacts")) / "console"
-DEMO_U = "d642dfa0"
-
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists() and os.environ.get("CI") != "true",
-    reason="Debian's chromium is not installed: run scripts/ensure-chromium")
-
-
-def _png_size_and_colours(path: Path) -> tuple[int, int, int]:
-    """Width, height and how many distinct bytes the image data has (a blank page has very few)."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-    width, height = struct.unpack(">II", data[16:24])
-    chunks, pos = [], 8
-    while pos < len(data):
-        length = struct.unpack(">I", data[pos:pos + 4])[0]
-        if data[pos + 4:pos + 8] == b"IDAT":
-            chunks.append(data[pos + 8:pos + 8 + length])
-        pos += 12 + length
-    return width, height, len(set(zlib.decompress(b"".join(chunks))))
-
-
-def _shot(page: Browser, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = page.screenshot(ARTIFACTS / f"{name}.png")
-    width, height, variety = _png_size_and_colours(path)
-    assert (width, height) == page.size and variety > 40, f"{path}: {width}x{height}, {variety} byte values"
-    return path
-
-
-def _send(http: httpx.Client, number: str, text: str) -> str:
-    answer = http.get("/sms/send", params={"u": DEMO_U, "n": number, "m": text}).text
-    assert answer.startswith("1;"), answer
-    return answer.split(";")[1]
-
-
-@pytest.fixture
-def page():
-    with Browser() as browser:
-        yield browser
+from console_page import DEMO_U, needs_chromium, page, send, shot  # noqa: F401 (page: a fixture)
+from devtools_browser import Browser
 
 
 @needs_chromium
@@ -64,7 +20,7 @@ def test_a_message_sent_through_mensagem_appears_without_a_reload(emulator, http
     page.js("window.__opened = 'this page'")
     assert page.wait_for("document.querySelector('#empty') && !document.querySelector('#empty').hidden",
                          what="the empty list")
-    _send(http, "11991110001", "Olá, console")
+    send(http, "11991110001", "Olá, console")
     row = "#messages tbody tr"
     page.wait_for(f"document.querySelector('{row}') && document.querySelector('{row}').textContent.includes('Olá, console')",
                   what="the new message's row")
@@ -72,12 +28,12 @@ def test_a_message_sent_through_mensagem_appears_without_a_reload(emulator, http
     cells = page.js(f"[...document.querySelectorAll('{row} td')].map(td => td.textContent)")
     assert cells[1:7] == ["11991110001", "Olá, console", "1 · UCS-2", "mensagem", "demo", "long"], cells
     assert cells[7] == "waiting"
-    _shot(page, "messages")
+    shot(page, "messages")
 
 
 @needs_chromium
 def test_a_clock_move_advances_the_open_message_through_its_states(emulator, http, page) -> None:
-    _send(http, "21991110002", "states")
+    send(http, "21991110002", "states")
     page.open(f"{emulator.base_url}/_console/")
     page.wait_for("document.querySelector('#messages tbody tr')", what="the message's row")
     page.click("#messages tbody tr td button")
@@ -90,13 +46,13 @@ def test_a_clock_move_advances_the_open_message_through_its_states(emulator, htt
                   what="the row's new status")
     assert "demo" in page.text("#detail-fields") and "/sms/send" in page.text("#detail-exchanges")
     assert DEMO_U not in page.text("#detail-exchanges"), "the journal shows a credential"
-    _shot(page, "message-timeline")
+    shot(page, "message-timeline")
 
 
 @needs_chromium
 def test_a_reply_from_the_phone_view_fires_the_mo_callback(emulator, http, page, receiver) -> None:
     http.post("/_emulator/callbacks", json={"dialect": "mensagem", "kind": "mo", "url": f"{receiver.url}/mo"})
-    protocol = _send(http, "31991110003", "Confirma a consulta? Responda SIM")
+    protocol = send(http, "31991110003", "Confirma a consulta? Responda SIM")
     page.open(f"{emulator.base_url}/_console/")
     page.wait_for("document.querySelector('#messages tbody tr')", what="the message's row")
     page.click("#messages tbody tr td:nth-child(2) button")
@@ -111,12 +67,12 @@ def test_a_reply_from_the_phone_view_fires_the_mo_callback(emulator, http, page,
     assert "SIM" in calls[0]["_query"] and "31991110003" in calls[0]["_query"], calls[0]
     replies = http.get("/_emulator/conversation", params={"number": "31991110003"}).json()["items"]
     assert [i["reply_to"] for i in replies if i["direction"] == "mo"] == [protocol]
-    _shot(page, "phone")
+    shot(page, "phone")
 
 
 @needs_chromium
 def test_every_control_is_labelled_and_the_page_reads_in_a_narrow_window(emulator, http) -> None:
-    _send(http, "41991110004", "uma mensagem com um texto longo o bastante para quebrar a linha numa tela estreita")
+    send(http, "41991110004", "uma mensagem com um texto longo o bastante para quebrar a linha numa tela estreita")
     with Browser(390, 800) as narrow:
         narrow.open(f"{emulator.base_url}/_console/")
         narrow.wait_for("document.querySelector('#messages tbody tr')", what="the message's row")
@@ -133,7 +89,7 @@ def test_every_control_is_labelled_and_the_page_reads_in_a_narrow_window(emulato
         assert narrow.js("document.documentElement.scrollWidth <= window.innerWidth + 1"), "settings scroll sideways"
         narrow.click("#reset-no")
         assert http.get("/_emulator/messages/page").json()["items"], "a reset that was not confirmed wiped the messages"
-        _shot(narrow, "narrow-settings")
+        shot(narrow, "narrow-settings")
 
 
 def test_the_console_fetches_nothing_from_outside_and_says_so(http) -> None:
@@ -148,7 +104,7 @@ def test_the_console_fetches_nothing_from_outside_and_says_so(http) -> None:
 def test_pages_of_messages_are_cut_on_the_server_newest_first(http) -> None:
     numbers = [f"1199111{i:04d}" for i in range(1, 8)]
     for number in numbers:
-        _send(http, number, "page")
+        send(http, number, "page")
     first = http.get("/_emulator/messages/page", params={"limit": 3}).json()
     second = http.get("/_emulator/messages/page", params={"limit": 3, "before": first["next_before"]}).json()
     seen = [m["number"] for m in first["items"] + second["items"]]

@@ -8,7 +8,7 @@ from smsconform.emulator.smpp import pdu as p_codec
 from smsconform.emulator.smpp.pdu import CommandId, Pdu, Status, Tag
 from smsconform.emulator.smpp.server import Dlr, Profile, Session, SmppServer, Whole
 
-from .registry import Patches, defect
+from .registry import DefectError, Patches, defect
 
 
 @defect("smpp.wrong-dlr-stat", "smpp",
@@ -133,3 +133,73 @@ def sc_interface_version_echoed(p: Patches) -> None:
         return patched
 
     p.wrap(SmppServer, "_bind", factory)
+
+
+# -- issue 13: what real ESMEs met ----------------------------------------------------------------------
+@defect("smpp.later-interface-version-refused", "smpp",
+        ["profile:smpp.interface_version"],
+        "a bind announcing interface_version 0x50 (node `smpp`'s default) is refused with ESME_RBINDFAIL: the "
+        "SMSC takes 0x34 and nothing else, instead of binding it and answering sc_interface_version 0x34",
+        "SMPP 3.4 § 5.2.4 (0x50 is reserved, not invalid), § 3.3 (a reserved value is ignored, not refused), "
+        "§ 5.3.2.25 (the SMSC answers its own version); 003 § SMPP 'Versão: 3.4' (profile.yaml interface_version)")
+def later_interface_version_refused(p: Patches) -> None:
+    def factory(check: Any) -> Any:
+        def patched(self: SmppServer, session: Session, pdu: Pdu) -> int | None:
+            if session.bound is None and int(pdu["interface_version"]) > self.profile.interface_version:
+                return self.profile.version_refusal
+            return check(self, session, pdu)
+
+        return patched
+
+    p.wrap(SmppServer, "_check_bind", factory)
+
+
+@defect("smpp.latin1-refused", "smpp",
+        ["accept:smpp.submit_sm.data_coding.3", "profile:smpp.data_coding"],
+        "data_coding 3 (Latin 1) is refused with ESME_RSUBMITFAIL: only GSM 03.38, IA5 and UCS-2 are decoded, so "
+        "aiosmpplib's `latin_1` and Portuguese text sent in Latin 1 never go out",
+        "SMPP 3.4 § 5.2.19: data_coding 3 is Latin 1 (ISO-8859-1); profile.yaml data_coding.offered and "
+        "acceptance.yaml smpp.submit_sm data_coding 3")
+def latin1_refused(p: Patches) -> None:
+    def adjust(self: Profile) -> None:
+        self.codings = self.codings - {p_codec.DATA_CODING_LATIN1}
+
+    p.after_init(Profile, adjust)
+
+
+@defect("smpp.national-ton-refused", "smpp",
+        ["accept:smpp.submit_sm.dest_addr_ton.2", "profile:smpp.destination_address"],
+        "dest_addr_ton 2 (national) is read like TON 1, with the country code first: Kannel's default TON 2 NPI 1 "
+        "11991110001 is refused with ESME_RINVDSTADR",
+        "SMPP 3.4 § 5.2.5: TON 2 is a national number, DDD and number without 55 (profile.yaml "
+        "destination_address; acceptance.yaml smpp.submit_sm dest_addr_ton 2)")
+def national_ton_refused(p: Patches) -> None:
+    def adjust(self: Profile) -> None:
+        national = self.formats_by_ton.get(2, ())
+        international = self.formats_by_ton.get(1, ())
+        if not national or not international:
+            raise DefectError("profile.yaml destination_address has no TON 1 or no TON 2 format")
+        npis = frozenset().union(*(f.npis for f in national))
+        self.formats_by_ton[2] = tuple(dataclasses.replace(f, ton=2, npis=npis) for f in international)
+
+    p.after_init(Profile, adjust)
+
+
+@defect("smpp.unoffered-pdu-unanswered", "smpp",
+        ["profile:smpp.pdus"],
+        "query_sm, cancel_sm, replace_sm, submit_multi and data_sm are dropped without an answer: the SMSC "
+        "answers only what it implements (an unknown command_id still gets generic_nack), so the ESME waits "
+        "for a response that never comes",
+        "SMPP 3.4 § 3.2.1.4 and § 4.3: every request is answered, by its own _resp or a generic_nack, with its "
+        "sequence_number (profile.yaml pdus.answered, documented; pdus.not_offered)")
+def unoffered_pdu_unanswered(p: Patches) -> None:
+    def factory(refuse: Any) -> Any:
+        def patched(self: SmppServer, session: Session, err: p_codec.PduError) -> None:
+            offered = self.profile.not_offered.get(err.command_id) if err.command_id is not None else None
+            if offered is not None and offered[0] != CommandId.GENERIC_NACK:
+                return  # a known 3.4 request with a _resp of its own, not implemented here: dropped
+            refuse(self, session, err)
+
+        return patched
+
+    p.wrap(SmppServer, "_refuse_undecoded", factory)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 from smsconform.emulator.core import messages as m
@@ -10,7 +11,7 @@ from smsconform.emulator.core.numbers import Numbering
 from smsconform.emulator.core.service import Core
 from smsconform.emulator.dialects.speedmarket import Speedmarket
 
-from .registry import Patches, around_submit, defect, in_lifecycle
+from .registry import DefectError, Patches, around_submit, defect, in_lifecycle
 
 SEND_LIMITS = ("limit:speedmarket.send-multiple.messages", "limit:speedmarket.send-single.type",
                "limit:speedmarket.send-single.caption")
@@ -191,3 +192,26 @@ def credits_debited_twice(p: Patches) -> None:
         return lambda: delattr(accounts, "debit")
 
     around_submit(p, "speedmarket", change)
+
+
+TYPE_FILTER = "(mo.message_id IS NULL OR m.type = ?)"
+"""core/inbox.py's `type` filter: on the message replied to, passed by a reply to no message."""
+
+
+@defect("speedmarket.mo-type-filter-hides-unreplied-mo", "speedmarket",
+        ["code:speedmarket.mo_new.200", "code:speedmarket.mo.200"],
+        "mo_new and mo with `type` compare the type of the message replied to, which a reply to no message "
+        "lacks (NULL): such a reply is hidden under every type",
+        "001 § Consulta por Novas Mensagens Recebidas and § Consulta de Mensagens Recebidas por Período: `type` "
+        "is the 'tipo de serviço' of the query, a field of the MT message, not of the reply")
+def mo_type_filter_hides_unreplied_mo(p: Patches) -> None:
+    if TYPE_FILTER not in inspect.getsource(Inbox.unread) or TYPE_FILTER not in inspect.getsource(Inbox.between):
+        raise DefectError(f"Inbox.unread/between no longer filter by {TYPE_FILTER!r}")
+
+    def factory(query: Any) -> Any:
+        def patched(self: Inbox, where: list[str], params: list[Any], limit: int) -> Any:
+            return query(self, ["m.type = ?" if w == TYPE_FILTER else w for w in where], params, limit)
+
+        return patched
+
+    p.wrap(Inbox, "_query", factory)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from smsconform.emulator.core.inbox import PROVIDERS, Inbox
 from smsconform.emulator.dialects.wbsapi import SoapFault, Wbsapi
 
 from .registry import Patches, defect
@@ -83,3 +84,20 @@ def status_text_of_mensagem(p: Patches) -> None:
         return patched
 
     p.wrap(Wbsapi, "_line", factory)
+
+
+@defect("inbox.shared-across-providers", "wbsapi",
+        ["code:wbsapi.inBox.1"],
+        "one read mark per reply for the whole platform: a reply speedmarket mo_new handed out is no longer in "
+        "wbsapi inBox (Reexibir 0), as if the two providers shared one inbox",
+        "003 § Método inBox (Reexibir 0: the replies this service has not shown yet) and 001 § Consulta por "
+        "Novas Mensagens Recebidas ('não irá mais ser retornada na chamada deste serviço'): two providers' "
+        "services, each with its own reads")
+def inbox_shared_across_providers(p: Patches) -> None:
+    def mark_read(self: Inbox, found: list[Any]) -> None:
+        if found:
+            with self.core.store.transaction() as db:
+                db.executemany("INSERT OR IGNORE INTO mo_reads (mo_id, provider) VALUES (?, ?)",
+                               [(i.id, provider) for i in found for provider in PROVIDERS])
+
+    p.replace(Inbox, "mark_read", mark_read)

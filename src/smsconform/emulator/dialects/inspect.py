@@ -116,7 +116,26 @@ class Inspector:
         out["timeline"] = [{"state": state, "at": iso(at)} for state, at in msg.states()]
         out["outcome"] = msg.outcome
         out["callbacks"] = self._callbacks(msg.id)
+        out["retry_policy"] = self._policy()
         out["exchanges"] = self._exchanges(msg)
+        return out
+
+    def _policy(self) -> dict[str, Any]:
+        """The outbox's back-off (contracts/emulator/lifecycle.yaml callbacks, what Core.callback_done uses)."""
+        plan = self.core.timing["callbacks"]
+        return {"retry_seconds": list(plan["retry_seconds"]), "give_up_after": plan["give_up_after"]}
+
+    def _schedule(self, attempts: int, retry_at: float | None, pending: bool) -> list[dict[str, Any]]:
+        """The wall times the next attempts are planned at, should each one fail as the last did: attempt n
+        failed waits retry_seconds[n-1] (the last delay repeating), and attempt give_up_after is the last."""
+        if not pending or retry_at is None or attempts == 0:
+            return []
+        policy = self._policy()
+        plan, last = policy["retry_seconds"], policy["give_up_after"]
+        out, wall = [], retry_at
+        for attempt in range(attempts + 1, last + 1):
+            out.append({"attempt": attempt, "wall": wall})
+            wall += plan[min(attempt - 1, len(plan) - 1)]
         return out
 
     def _callbacks(self, message_id: int) -> list[dict[str, Any]]:
@@ -133,6 +152,7 @@ class Inspector:
                 "next_retry_wall": row["retry_at"], "last_error": row["last_error"],
                 "attempts": [{"at": iso(a["at"]), "wall": a["wall"], "answer": a["answer"], "error": a["error"]}
                              for a in attempts],
+                "retry_schedule": self._schedule(row["attempts"], row["retry_at"], row["next_at"] is not None),
             })
         return out
 

@@ -26,21 +26,26 @@ function el(tag, props = {}, ...children) {
 
 function say(text) { $("#live").textContent = text; }
 
-async function api(method, route, body) {
+async function api(method, route, body, retried = false) {
+  const sent = state.token;
   const headers = { "Accept": "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (state.token) headers[TOKEN_HEADER] = state.token;
+  if (sent) headers[TOKEN_HEADER] = sent;
   const response = await fetch(API + route, { method, headers, credentials: "same-origin",
                                              body: body === undefined ? undefined : JSON.stringify(body) });
   const data = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
-  if (response.status === 401 || response.status === 403) askToken(data.error);
+  if (response.status === 401 && !retried) {
+    // asked once: requests refused meanwhile (they were sent with the old token) go again with the new one
+    if (state.token === sent) askToken(data.error);
+    if (state.token !== sent) return api(method, route, body, true);
+  }
   if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
   return data;
 }
 
 function askToken(why) {
   const token = window.prompt(`The control API refused the console (${why || "no token"}). Its token:`);
-  if (token) { state.token = token; sessionStorage.setItem("smsconform-token", token); connect(); }
+  if (token) { state.token = token; sessionStorage.setItem("smsconform-token", token); if (stream) connect(); }
 }
 
 function query(params) {
@@ -53,10 +58,12 @@ function query(params) {
 function time(iso) { return iso ? iso.replace("T", " ").slice(0, 19) : ""; }
 
 // -- the clock -----------------------------------------------------------------------------------
+// epoch seconds in the emulator's local time (Brasília, -03:00), as the control API's ISO times are
+function brt(epoch) { return new Date((epoch - 3 * 3600) * 1000).toISOString().replace("T", " ").slice(0, 19); }
+
 function showClock() {
   const now = state.frozen ? state.epoch : state.epoch + (Date.now() - state.clockAt) / 1000;
-  const local = new Date((now - 3 * 3600) * 1000).toISOString().replace("T", " ").slice(0, 19);
-  $("#clock-now").textContent = `${local} BRT`;
+  $("#clock-now").textContent = `${brt(now)} BRT`;
   $("#clock-state").textContent = state.frozen ? "frozen" : "running";
   $("#clock-toggle").textContent = state.frozen ? "Run" : "Freeze";
 }
@@ -103,6 +110,36 @@ function pre(label, text) {
   return el("figure", {}, el("figcaption", {}, label), el("pre", {}, text));
 }
 
+// Retries run on wall time (a receiver that is down is a real-world fact), the timeline on the virtual clock.
+function wall(epoch) { return brt(epoch).slice(11); }
+
+const SCHEDULE_SHOWN = 5;   // the first planned retries in full; the rest as a count and the last one
+
+function callbackView(c, policy) {
+  const attempts = el("table", { class: "attempts" },
+    el("caption", { class: "visually-hidden" }, `Attempts of the ${c.kind} callback`),
+    el("thead", {}, el("tr", {}, ...["#", "Virtual time", "Wall time", "URL", "Answer"].map(h => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, ...c.attempts.map((a, i) => el("tr", { "data-ok": a.error ? "no" : "yes", "data-wall": a.wall },
+      el("td", {}, i + 1), el("td", {}, time(a.at)), el("td", {}, wall(a.wall)), el("td", { class: "url" }, c.url),
+      el("td", {}, a.answer || a.error || "")))));
+  const shown = c.retry_schedule.slice(0, SCHEDULE_SHOWN), rest = c.retry_schedule.slice(SCHEDULE_SHOWN);
+  const schedule = el("ol", { class: "schedule", "aria-label": "Planned attempts, should each one fail" },
+    ...shown.map(r => el("li", { "data-attempt": r.attempt, "data-wall": r.wall },
+      `attempt ${r.attempt} at ${wall(r.wall)}`)),
+    rest.length ? el("li", { class: "more", "data-attempt": rest[rest.length - 1].attempt, "data-wall": rest[rest.length - 1].wall },
+      `… ${rest.length} more, the last (attempt ${rest[rest.length - 1].attempt}) at ${wall(rest[rest.length - 1].wall)}`) : null);
+  return el("section", { class: "callback", "data-kind": c.kind },
+    el("p", {}, el("strong", {}, `${c.kind} · ${c.method} `), c.url),
+    el("p", { class: "callback-state" }, c.delivered_at ? `delivered ${time(c.delivered_at)}` :
+      c.pending ? (c.attempts.length ? `failed ${c.attempts.length}×, retrying` : "due") : `given up: ${c.last_error || ""}`),
+    c.body ? pre("body", c.body) : null,
+    c.attempts.length ? el("div", { class: "scroll" }, attempts) : el("p", {}, "Not tried yet."),
+    c.retry_schedule.length ? el("p", {}, "Retry schedule:") : null,
+    c.retry_schedule.length ? schedule : null,
+    el("p", { class: "policy" }, `Policy: retried after ${policy.retry_seconds.join(", ")} s (the last repeating),` +
+      ` at most ${policy.give_up_after} attempts.`));
+}
+
 async function openMessage(id, quiet = false) {
   state.selected = id;
   const m = await api("GET", `/message${query({ id })}`);
@@ -116,15 +153,7 @@ async function openMessage(id, quiet = false) {
   field(dl, "External id", m.external_id); field(dl, "Outcome chosen", m.outcome); field(dl, "Credits", m.cost);
   $("#detail-timeline").replaceChildren(...m.timeline.map(
     s => el("li", { "data-state": s.state }, el("span", { class: `status s-${s.state}` }, s.state), " ", time(s.at))));
-  const callbacks = $("#detail-callbacks");
-  callbacks.replaceChildren(...(m.callbacks.length ? m.callbacks.map(c => el("section", { class: "callback" },
-    el("p", {}, el("strong", {}, `${c.kind} · ${c.method} `), c.url),
-    el("p", {}, c.delivered_at ? `delivered ${time(c.delivered_at)}` :
-      c.pending ? `pending${c.next_retry_wall ? `, next try ${new Date(c.next_retry_wall * 1000).toLocaleTimeString()}` : ""}`
-                : `given up: ${c.last_error || ""}`),
-    c.body ? pre("body", c.body) : null,
-    el("ol", { class: "attempts" }, ...c.attempts.map(a => el("li", {},
-      `${time(a.at)}: ${a.error ? `failed (${a.error})` : "ok"}${a.answer ? ` — ${a.answer}` : ""}`)))))
+  $("#detail-callbacks").replaceChildren(...(m.callbacks.length ? m.callbacks.map(c => callbackView(c, m.retry_policy))
     : [el("p", {}, "No callback (no URL registered for this message's kind).")]));
   $("#detail-exchanges").replaceChildren(...(m.exchanges.length ? m.exchanges.map(e => el("section", { class: "exchange" },
     pre(`${e.method} ${e.path}${e.query.length ? "?" + e.query.map(([k, v]) => `${k}=${v}`).join("&") : ""}`, e.body || "(no body)"),
