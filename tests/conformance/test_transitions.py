@@ -387,6 +387,7 @@ class Campaign:
     # waiting may have begun sending unseen (its callbacks still on their way), and what holding such a
     # campaign answers is our inference (code:painel.holdsms.0/wrong_state): SUCESSO may be a no-op there.
     hold_certain: bool = True
+    sent_at: float | None = None    # the target's clock when it was accepted
 
 
 class PainelFlow(Flow):
@@ -429,6 +430,7 @@ class PainelFlow(Flow):
                                      f"{sent.exchange.text!r}")
         campaign = Campaign(sent.id, numbers, sms_parts(text), schedule_at,
                             [self.campaign_machine.initial[0]])
+        campaign.sent_at = self.now()
         self.by_id[sent.id] = campaign
         for number in numbers:
             self.tracked[f"{sent.id}:{number}"] = Tracked(f"{sent.id}:{number}", number, campaign.parts, schedule_at,
@@ -463,7 +465,10 @@ class PainelFlow(Flow):
             c.states.append(self.state_code("held"))
             self.collect()
             c.hold_marks = {n: len(self.tracked[f"{c.id}:{n}"].statuses) for n in c.numbers}
-            c.hold_certain = waiting or self.control is not None  # with a moved clock, nothing began unseen
+            # A moved clock stands still between moves: a campaign held before any time passed since it was
+            # accepted was surely waiting. Later, it may have been queued with nothing to show for it yet.
+            c.hold_certain = waiting or (self.control is not None and c.sent_at is not None
+                                         and self.now() <= c.sent_at)
 
     @rule(campaign=campaigns)
     def release(self, campaign: int) -> None:
@@ -480,6 +485,7 @@ class PainelFlow(Flow):
             # machine calls "at once"; like a fresh unscheduled campaign it may still be held until then.
             c.states.append(self.state_code("waiting"))
             c.hold_marks = {}
+            c.sent_at = None  # whether the queue takes it at once after a release is not published
         elif waiting:
             expect(result.code != self.ok, "code:painel.releasesms.0/wrong_state",
                    f"campaign {campaign} is waiting, not held: releasesms must be refused, got {result}")
