@@ -14,8 +14,8 @@ descriptor limit is `--nofile` (RLIMIT_NOFILE, as `ulimit -n`), then runs three 
    normal requests (`GET /sms/crdtf`, a new connection each, as a client without a pool does), one after
    the other; prints their latency (median, 95th percentile, max) and how many failed.
 
-The emulator's bounds (bounded_http.py): a request must arrive whole within 10 s, an idle keep-alive
-connection is closed after 30 s, and a new connection over the cap (the descriptor limit less 100)
+The emulator's bounds (bounded_http.py, at their defaults here): a request must arrive whole within 10 s,
+a kept-alive connection silent for 30 s after its last answer is closed (`--idle-timeout`), and a new connection over the cap (the descriptor limit less 100)
 closes the longest-waiting idle one. The run fails if a normal request fails or a hostile connection is
 still open after 30 s.
 """
