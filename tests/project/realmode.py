@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 
@@ -41,13 +41,16 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def emulator_process(workdir: Path) -> Iterator[tuple[int, int]]:
-    """`smsconform emulator` with a running clock on free ports and a temporary database: (http, smpp)."""
+def emulator_process(workdir: Path, *options: str,
+                     preexec_fn: Callable[[], None] | None = None) -> Iterator[tuple[int, int]]:
+    """`smsconform emulator` with a running clock on free ports and a temporary database: (http, smpp).
+    ``options`` are more of the command's options; ``preexec_fn`` runs in the child before it starts (to
+    lower its descriptor limit, say)."""
     http_port, smpp_port = free_port(), free_port()
     log = (workdir / "emulator.log").open("w")
     proc = subprocess.Popen([*smsconform_command(), "emulator", "--db", str(workdir / "emulator.sqlite3"),
-                             "--port", str(http_port), "--smpp-port", str(smpp_port)],
-                            stdout=log, stderr=subprocess.STDOUT, env=clean_env())
+                             "--port", str(http_port), "--smpp-port", str(smpp_port), *options],
+                            stdout=log, stderr=subprocess.STDOUT, env=clean_env(), preexec_fn=preexec_fn)
     try:
         deadline = time.monotonic() + 60
         while True:
