@@ -9,7 +9,7 @@ import select
 import socket
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 import httpx
 import pytest
@@ -49,15 +49,15 @@ def _connect(emu: Emulator) -> socket.socket:
     return sock
 
 
-def _exchange(sock: socket.socket, reader: "socket.SocketIO | object") -> None:
+def _exchange(sock: socket.socket, reader: BinaryIO) -> None:
     """One crdtf request on a kept-alive connection, its answer read whole (status, headers, body)."""
     sock.sendall(REQUEST)
-    assert reader.readline().startswith(b"HTTP/1.1 200")  # type: ignore[attr-defined]
+    assert reader.readline().startswith(b"HTTP/1.1 200")
     length = 0
-    while (line := reader.readline()) not in (b"\r\n", b""):  # type: ignore[attr-defined]
+    while (line := reader.readline()) not in (b"\r\n", b""):
         if line.lower().startswith(b"content-length:"):
             length = int(line.split(b":")[1])
-    assert reader.read(length).startswith(b"1;")  # type: ignore[attr-defined]
+    assert reader.read(length).startswith(b"1;")
 
 
 def _read_to_close(sock: socket.socket) -> bytes:
