@@ -2,10 +2,12 @@
 requests are still served meanwhile.
 
     .venv/bin/python benchmarks/bench_hostile.py [--slowloris 300] [--idle 2000] [--crowd 1100]
-                                                 [--nofile 1024] [--normal 200] [--keep]
+                                                 [--nofile 1024] [--normal 200] [--max-connections N]
+                                                 [--keep]
 
 Starts `smsconform emulator --port <free> --smpp-port 0 --db <tmp file>` in a subprocess whose
-descriptor limit is `--nofile` (RLIMIT_NOFILE, as `ulimit -n`), then runs three loads, one after the other:
+descriptor limit is `--nofile` (RLIMIT_NOFILE, as `ulimit -n`), times `--normal` normal requests with no
+hostile load (the ceiling), then runs three loads, one after the other:
 
 1. slowloris: `--slowloris` connections each send a request line and then one header line a second,
    never ending the headers; prints after how long the emulator closed them (and whether it said 408);
@@ -14,10 +16,11 @@ descriptor limit is `--nofile` (RLIMIT_NOFILE, as `ulimit -n`), then runs three 
    normal requests (`GET /sms/crdtf`, a new connection each, as a client without a pool does), one after
    the other; prints their latency (median, 95th percentile, max) and how many failed.
 
-The emulator's bounds (bounded_http.py): a request must arrive whole within 10 s, an idle keep-alive
-connection is closed after 30 s, and a new connection over the cap (the descriptor limit less 100)
-closes the longest-waiting idle one. The run fails if a normal request fails or a hostile connection is
-still open after 30 s.
+The emulator's bounds (bounded_http.py, at their defaults here): a request must arrive whole within 10 s,
+a kept-alive connection silent for 30 s after its last answer is closed (`--idle-timeout`), and a new
+connection over the cap (the descriptor limit less 100) closes the longest-waiting idle one;
+`--max-connections` sets that cap instead (a cap above `--nofile` shows what the crowd does without one).
+The run fails if a normal request fails or a hostile connection is still open after 30 s.
 """
 from __future__ import annotations
 
@@ -120,21 +123,33 @@ def _normal_requests(port: int, count: int) -> tuple[list[float], int]:
     return latencies, failures
 
 
+def _latency(latencies: list[float], failures: int) -> str:
+    ms = sorted(x * 1000 for x in latencies)
+    p95 = ms[max(0, int(len(ms) * 0.95) - 1)]
+    return (f"{len(ms)} normal requests: median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, "
+            f"max {ms[-1]:.1f} ms; {failures} failed")
+
+
+async def _quiet(port: int, normal: int) -> bool:
+    """The ceiling: the same normal requests with no hostile load."""
+    latencies, failures = await asyncio.to_thread(_normal_requests, port, normal)
+    print(f"  quiet: {_latency(latencies, failures)}")
+    return failures == 0
+
+
 async def _crowd(base: str, port: int, crowd: int, normal: int) -> bool:
     writers = await _hold(port, crowd)
     await asyncio.sleep(0.5)
     latencies, failures = await asyncio.to_thread(_normal_requests, port, normal)
-    ms = sorted(x * 1000 for x in latencies)
-    p95 = ms[max(0, int(len(ms) * 0.95) - 1)]
-    print(f"  crowd: {len(writers)} idle connections held; {normal} normal requests: median "
-          f"{statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, max {ms[-1]:.1f} ms; {failures} failed")
+    print(f"  crowd: {len(writers)} idle connections held; {_latency(latencies, failures)}")
     for writer in writers:
         writer.close()
     return failures == 0
 
 
 async def _run(args: argparse.Namespace, base: str, port: int) -> bool:
-    ok = True
+    print(f"no hostile load ({args.normal} normal requests):")
+    ok = await _quiet(port, args.normal)
     print(f"slowloris ({args.slowloris} connections, one header line a second):")
     ok &= _report("slowloris", await asyncio.gather(*(_slowloris_one(port, HOLD_LIMIT)
                                                       for _ in range(args.slowloris))), HOLD_LIMIT)
@@ -152,6 +167,7 @@ def main() -> int:
     parser.add_argument("--crowd", type=int, default=1100)
     parser.add_argument("--nofile", type=int, default=1024, help="the emulator's descriptor limit")
     parser.add_argument("--normal", type=int, default=200)
+    parser.add_argument("--max-connections", type=int, help="the emulator's connection cap (default: its own)")
     parser.add_argument("--keep", action="store_true", help="keep the emulator's state directory")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -166,7 +182,8 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([*command(), "emulator", "--port", str(port), "--smpp-port", "0", "--db",
-                             str(workdir / "emulator.sqlite3"), "--frozen"],
+                             str(workdir / "emulator.sqlite3"), "--frozen",
+                             *(["--max-connections", str(args.max_connections)] if args.max_connections else [])],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=limited)
     try:
         wait_ready(base, proc)

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 if TYPE_CHECKING:
     from .reports.runner import SuiteRun
@@ -37,8 +38,10 @@ def cmd_emulator(args: argparse.Namespace) -> int:
 
     db = args.db if args.db == ":memory:" else str(Path(args.db).expanduser())
     try:
+        bounds = {name: getattr(args, name) for name in ("request_timeout", "idle_timeout", "max_connections")
+                  if getattr(args, name) is not None}   # the ones not given keep the emulator's defaults
         emulator = Emulator(db=db, host=args.host, port=args.port, smpp_port=args.smpp_port, frozen=args.frozen,
-                            control_token=args.control_token or None)
+                            control_token=args.control_token or None, **bounds)
     except ValueError as exc:  # a control token that cannot travel in a header
         print(f"smsconform emulator: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -155,6 +158,21 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _positive(kind: type[float] | type[int]) -> "Callable[[str], float]":
+    """An argparse type: a finite number above zero (a zero timeout or cap would close every connection, an
+    infinite one is no bound)."""
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not 0 < value < math.inf:
+            raise argparse.ArgumentTypeError(f"must be a finite number above 0: {text!r}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smsconform", description=__doc__)
     parser.add_argument("--version", action=_Version, nargs=0,
@@ -176,6 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--control-token", default=os.environ.get("SMSCONFORM_CONTROL_TOKEN"),
                           help="the control API then answers only requests carrying it in X-Emulator-Token "
                           "(default: $SMSCONFORM_CONTROL_TOKEN; none on loopback)")
+    # The HTTP connection bounds (emulator/bounded_http.py; README "Hostile clients" gives the defaults).
+    emulator.add_argument("--request-timeout", type=_positive(float), metavar="SECONDS",
+                          help="a whole request must arrive within it, else 408 and the connection closes")
+    emulator.add_argument("--idle-timeout", type=_positive(float), metavar="SECONDS",
+                          help="a kept-alive connection silent this long after its last answer is closed")
+    emulator.add_argument("--max-connections", type=_positive(int), metavar="N",
+                          help="open HTTP connections; over it a new one closes the longest-idle one "
+                          "(default: the descriptor limit less a reserve)")
     emulator.set_defaults(func=cmd_emulator)
 
     from .reports.deadline import DEFAULT_MAX_TIME

@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 
@@ -41,15 +41,17 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def emulator_process(workdir: Path, env: dict[str, str] | None = None,
-                     token: str | None = None) -> Iterator[tuple[int, int]]:
+def emulator_process(workdir: Path, *options: str, env: dict[str, str] | None = None, token: str | None = None,
+                     preexec_fn: Callable[[], None] | None = None) -> Iterator[tuple[int, int]]:
     """`smsconform emulator` with a running clock on free ports and a temporary database: (http, smpp).
-    env is added to its environment; token is the control token it then needs (to ask whether it is up)."""
+    ``options`` are more of the command's options; ``env`` is added to its environment; ``token`` is the
+    control token it then needs (to ask whether it is up); ``preexec_fn`` runs in the child before it starts
+    (to lower its descriptor limit, say)."""
     http_port, smpp_port = free_port(), free_port()
     log = (workdir / "emulator.log").open("w")
     proc = subprocess.Popen([*smsconform_command(), "emulator", "--db", str(workdir / "emulator.sqlite3"),
-                             "--port", str(http_port), "--smpp-port", str(smpp_port)],
-                            stdout=log, stderr=subprocess.STDOUT, env=clean_env(env))
+                             "--port", str(http_port), "--smpp-port", str(smpp_port), *options],
+                            stdout=log, stderr=subprocess.STDOUT, env=clean_env(env), preexec_fn=preexec_fn)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -1,4 +1,5 @@
-"""uvicorn's httptools protocol with the two bounds it lacks: a request deadline and a connection cap.
+"""uvicorn's httptools protocol with the three bounds of a connection: a request deadline, an idle timeout
+and a connection cap.
 
 uvicorn times a connection out only once a response has gone (``timeout_keep_alive``): a connection that
 never completes its first request, or sends a header a byte at a time (slowloris), is held forever, and
@@ -8,7 +9,12 @@ request fails at accept. So:
 - **request deadline**: from the moment a connection opens, and from the first byte of each later
   request, the whole request (line, headers, body) must arrive within ``request_timeout`` seconds; else
   the emulator answers 408 (if it can still say something) and closes. Time spent by the emulator on its
-  answer does not count. Between requests, uvicorn's keep-alive timeout closes an idle connection.
+  answer does not count.
+- **idle timeout**: a kept-alive connection that has been answered and sends nothing more is closed
+  ``idle_timeout`` seconds after its last answer went (uvicorn's keep-alive timer, which the server sets
+  from this value: ``Emulator.idle_timeout``, ``smsconform emulator --idle-timeout``). Any byte after the
+  answer stops that timer, so a byte that begins no request (a lone CRLF) starts the request deadline:
+  a connection is always under one timer or the other while no answer is being computed.
 - **connection cap**: at most ``max_connections`` connections are open (by default the descriptor limit
   less a reserve for SQLite, SMPP and callbacks). A new connection over the cap closes the connection
   that has waited longest without a request in progress (an idle keep-alive first, then a slow client
@@ -24,7 +30,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 REQUEST_TIMEOUT = 10.0
-KEEP_ALIVE_TIMEOUT = 30
+IDLE_TIMEOUT = 30.0
 DESCRIPTOR_RESERVE = 100   # SQLite (file, WAL, shared memory), listening sockets, SMPP, the callback client
 MIN_CONNECTIONS = 32
 REQUEST_TIMEOUT_ANSWER = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -113,6 +119,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._since = self.loop.time()
         self._arm()
         self._keep_under_cap()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)   # stops the idle timer, whatever the bytes are
+        if (self._deadline is None and not self._receiving and not self.transport.is_closing()
+                and (self.cycle is None or self.cycle.response_complete)):
+            self._arm()               # bytes that began no request (a CRLF the parser skips): the deadline runs
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

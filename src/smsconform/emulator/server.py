@@ -18,7 +18,7 @@ import uvicorn
 from . import callback_targets
 from .app import EmulatorApp
 from .asgi import ASGIAdapter
-from .bounded_http import (KEEP_ALIVE_TIMEOUT, REQUEST_TIMEOUT, BoundedHttpToolsProtocol,
+from .bounded_http import (IDLE_TIMEOUT, REQUEST_TIMEOUT, BoundedHttpToolsProtocol,
                            default_max_connections)
 from .core import Core
 from .settle_pace import SettlePace
@@ -107,7 +107,7 @@ class Emulator:
     seed: bool = True
     control_token: str | None = None  # required in X-Emulator-Token by the control API when set (guard.py)
     request_timeout: float = REQUEST_TIMEOUT       # a whole request must arrive within it (bounded_http.py)
-    keep_alive_timeout: int = KEEP_ALIVE_TIMEOUT   # an idle connection between requests is closed after it
+    idle_timeout: float = IDLE_TIMEOUT             # an answered connection silent this long is closed
     max_connections: int | None = None             # default: what the descriptor limit leaves
     core: Core = field(init=False)
     app: EmulatorApp = field(init=False)
@@ -160,7 +160,7 @@ class Emulator:
         config = uvicorn.Config(
             ASGIAdapter(self.app), host=self.host, port=self.port, loop="none", http=protocol,
             lifespan="off", access_log=False, log_level="warning", server_header=False,
-            timeout_keep_alive=self.keep_alive_timeout,
+            timeout_keep_alive=self.idle_timeout,  # type: ignore[arg-type]  (call_later takes a float)
             proxy_headers=False,  # loopback, no proxy: trust no X-Forwarded-*
         )
         self._server = uvicorn.Server(config)
