@@ -27,14 +27,13 @@ from smsconform.conformance.flows import expect_path
 from smsconform.conformance.judge import expect
 from smsconform.contracts import Machine, load_contracts
 
+from .test_edges import watch
 from .test_smpp import hold
 
 BRT = timezone(timedelta(hours=-3))
 EVERY_RECEIPT = 0x11          # the final receipt and the intermediate ones (SMPP 3.4 § 5.2.17)
 SCHEDULE_AHEAD = 120.0        # seconds: a scheduled message waits this long for its time
-POLL_STEP, POLL_QUIET = 0.5, 120.0       # speedmarket: reads finer than any state lasts (lifecycle.yaml),
-                                         # until the status has rested this long (seconds of its clock)
-LONG_STEP, LONG_STEPS = 3600.0, 26       # then hours, for an expiry (86400 s)
+LONG_STEPS = 26               # speedmarket: hours of reads at most, for an expiry (86400 s)
 SMPP_ADVANCES = (1.25, 2.0, 5.5, 90000.0)  # queue, send, dlr, expiry: every receipt is pushed, none is missed
 RECEIPT_WAIT = 1.5            # wall seconds to wait for the receipts of one clock move
 TEXT = "smsconform edge walk"
@@ -245,17 +244,9 @@ def _walk_speedmarket(machine: Machine, walk: Walk, sms_clients: Any, control: A
     last_without_handset = "0" if walk.fixture == "outcome_no_dlr" else None
     if walk.scheduled and seen and seen[-1] not in finals:
         control.advance(SCHEDULE_AHEAD)
-    quiet = long_steps = 0.0
-    while long_steps < LONG_STEPS:
-        before = len(seen)
-        status = read()
-        if status in finals or status == last_without_handset:
-            break
-        quiet = 0.0 if len(seen) > before else quiet + POLL_STEP
-        # Fine reads while the message moves, hours once it has rested for a while: how long a step takes
-        # is the target's choice (003 § TERMOS IMPORTANTES: "O tempo de entrega é variável").
-        step = POLL_STEP if quiet < POLL_QUIET else LONG_STEP
-        long_steps += step == LONG_STEP
-        control.advance(step)
+    def advance(seconds: float) -> None:
+        control.advance(seconds)
         time.sleep(0.01)
-    return seen
+
+    return watch(lambda: client.statuses([sent.id]).get(sent.id), advance,
+                 lambda status, _: status in finals or status == last_without_handset, seen, LONG_STEPS)

@@ -24,6 +24,28 @@ LONG_STEP = 3600.0    # then hours, for an expiry (86400 s)
 # No document times a step ("O tempo de entrega é variável", 003; a DLR "pode ter atraso no envio de até
 # 48hrs"): a message is given three days, the callbacks family's horizon, before "never final" is said.
 LONG_STEPS = 72
+QUIET = 120.0         # hours only once a status has rested this long: a slower target's steps are not skipped
+
+
+def watch(read: Callable[[], str | None], advance: Callable[[float], None],
+          done: Callable[[str | None, bool], bool], seen: list[str], hours: int = LONG_STEPS) -> list[str]:
+    """Read a message's status on a moved clock until ``done(status, resting)``, appending each change to
+    ``seen``: every STEP while it moves, then by the hour once it has rested QUIET seconds (how long a step
+    takes is the target's choice, 003 § TERMOS IMPORTANTES: "O tempo de entrega é variável"), for at most
+    ``hours`` hours."""
+    quiet, long_steps = 0.0, 0
+    while long_steps < hours:
+        status = read()
+        moved = status is not None and (not seen or seen[-1] != status)
+        if moved:
+            seen.append(status)
+        quiet = 0.0 if moved else quiet + STEP
+        resting = quiet >= QUIET
+        if done(status, resting):
+            break
+        long_steps += resting
+        advance(LONG_STEP if resting else STEP)
+    return seen
 
 # machine -> fixture numbers whose messages walk it ("valid" is the first valid number). A message ends in a
 # final state, except where the catalog names another last status: speedmarket's 0 for an operator without
@@ -90,14 +112,9 @@ def test_outcome_walks_its_machine(machine: Machine, fixture: str, last: str | N
         raise NotExercised(f"the target profile has no fixture numbers.{fixture}")
     read = _reader(machine, client, number, sms_control)
     finals = set(machine.finals)
-    seen: list[str] = []
-    for step in [STEP] * STEPS + [LONG_STEP] * LONG_STEPS:
-        status = read()
-        if status is not None and (not seen or seen[-1] != status):
-            seen.append(status)
-        if status in finals or (last is not None and status == last and step == LONG_STEP):
-            break
-        sms_control.advance(step)  # answers once what the step made due has happened (emulator-control.yaml)
+    # a clock move answers once what it made due has happened (emulator-control.yaml)
+    seen = watch(read, sms_control.advance,
+                 lambda status, resting: status in finals or (last is not None and status == last and resting), [])
     assert seen, f"{machine.id}: no status was ever read for a message to {number} ({fixture}) [{machine.source}]"
     expect_path(machine, seen, f"{machine.id} ({fixture}, {number})")
     if last is None:
